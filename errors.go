@@ -26,6 +26,10 @@ var (
 	ErrUnprocessable = errors.New("portal: unprocessable entity") // 422: the API rejected a field
 	ErrRateLimited   = errors.New("portal: rate limited")         // 429: see APIError.RetryAfter
 	ErrServer        = errors.New("portal: server error")         // any 5xx
+
+	// ErrInvalidResponse matches an APIError for a 2xx answer that held no
+	// usable link: malformed JSON, no link, or a link that is not https.
+	ErrInvalidResponse = errors.New("portal: invalid response")
 )
 
 // ErrNoAPIKey is returned when neither the caller nor the WORKOS_API_KEY
@@ -54,8 +58,9 @@ type FieldError struct {
 	Message string `json:"message,omitempty"`
 }
 
-// APIError is the error for every response outside 2xx, including redirects,
-// which the client never follows. Match its class with [errors.Is] and the
+// APIError is the error for every response the client cannot use: any status
+// outside 2xx, including redirects, which the client never follows, and a 2xx
+// answer without a usable link (Code "invalid_response"). Match its class with [errors.Is] and the
 // sentinels above; read the details with [errors.As].
 type APIError struct {
 	// StatusCode is the HTTP status of the response.
@@ -139,6 +144,8 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusTooManyRequests
 	case ErrServer:
 		return e.StatusCode >= 500 && e.StatusCode <= 599
+	case ErrInvalidResponse:
+		return e.StatusCode >= 200 && e.StatusCode <= 299
 	}
 	return false
 }
