@@ -35,21 +35,15 @@ type fakeAPI struct {
 	server   *httptest.Server
 	requests atomic.Int64
 	conns    atomic.Int64
-
-	mu      sync.Mutex
-	handler http.HandlerFunc
 }
 
 func newFakeAPI(t *testing.T, handler http.HandlerFunc) *fakeAPI {
 	t.Helper()
-	f := &fakeAPI{handler: handler}
+	f := &fakeAPI{}
 	mux := http.NewServeMux()
 	mux.HandleFunc(testPrefix+"/portal/generate_link", func(w http.ResponseWriter, r *http.Request) {
 		f.requests.Add(1)
-		f.mu.Lock()
-		h := f.handler
-		f.mu.Unlock()
-		h(w, r)
+		handler(w, r)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("request to unexpected path %s %s: the client lost the base URL's path", r.Method, r.URL.Path)
@@ -64,12 +58,6 @@ func newFakeAPI(t *testing.T, handler http.HandlerFunc) *fakeAPI {
 	f.server.Start()
 	t.Cleanup(f.server.Close)
 	return f
-}
-
-func (f *fakeAPI) setHandler(h http.HandlerFunc) {
-	f.mu.Lock()
-	f.handler = h
-	f.mu.Unlock()
 }
 
 func (f *fakeAPI) baseURL() string { return f.server.URL + testPrefix }
