@@ -72,8 +72,9 @@ func WithBaseURL(baseURL string) Option {
 }
 
 // WithInsecureHTTP allows a plain http:// base URL on a host other than
-// loopback, such as a mock server in a CI network. The API key then crosses
-// the network in clear text, so never use it against the real API.
+// loopback, such as a mock server in a CI network, and accepts the plain
+// http links such a mock issues. The API key then crosses the network in
+// clear text, so never use it against the real API.
 func WithInsecureHTTP() Option {
 	return func(s *settings) error {
 		s.insecure = true
@@ -269,7 +270,7 @@ func (s *settings) endpoint() (string, error) {
 		return "", fmt.Errorf("portal: %s %q: want a base URL without query or fragment", source, s.baseURL)
 	}
 	if rule := webURLRule(base); rule != "" {
-		plainHTTP := hasPrefixFold(base, "http://") && webURLRule("https://"+base[len("http://"):]) == ""
+		plainHTTP := isPlainHTTPURL(base)
 		switch {
 		case plainHTTP && s.insecure:
 			// Allowed: the caller asked for it by name.

@@ -147,6 +147,12 @@ func webURLRule(u string) string {
 	return ""
 }
 
+// isPlainHTTPURL reports whether u is an http URL that would be acceptable
+// over https: what a mock server on a CI network answers.
+func isPlainHTTPURL(u string) bool {
+	return hasPrefixFold(u, "http://") && webURLRule("https://"+u[len("http://"):]) == ""
+}
+
 // splitHostPort checks an authority without user info and returns its host
 // (without brackets for IPv6).
 func splitHostPort(authority string) (host string, ok bool) {
