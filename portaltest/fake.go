@@ -245,7 +245,7 @@ func (f *Fake) parse(body []byte) (portal.GenerateLinkOpts, int, string) {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
 			return portal.GenerateLinkOpts{}, http.StatusUnprocessableEntity,
-				validationBody(typeErr.Field, "invalid", "must be a "+typeErr.Type.String())
+				validationBody(typeErr.Field, typeErr.Field+"_invalid", "portal: invalid "+typeErr.Field+": must be a "+typeErr.Type.String())
 		}
 		return portal.GenerateLinkOpts{}, http.StatusBadRequest, `{"code":"invalid_json","message":"The request body is not valid JSON."}`
 	}
@@ -261,7 +261,7 @@ func (f *Fake) parse(body []byte) (portal.GenerateLinkOpts, int, string) {
 		opts.ITContactEmails = in.AdminEmails
 	}
 	if opts.Organization == "" {
-		return opts, http.StatusUnprocessableEntity, validationBody("organization", "required", "organization is required")
+		return opts, http.StatusUnprocessableEntity, validationBody("organization", "organization_required", "portal: invalid organization: is required")
 	}
 	// The API checks the fields' form first and looks the organization up
 	// last, so a valid stand-in ID separates the two.
@@ -269,9 +269,9 @@ func (f *Fake) parse(body []byte) (portal.GenerateLinkOpts, int, string) {
 	formOnly.Organization = "org_0"
 	var ve *portal.ValidationError
 	if err := formOnly.Validate(); errors.As(err, &ve) {
-		code := "invalid"
+		code := ve.Field + "_invalid"
 		if strings.HasPrefix(ve.Rule, "is required") {
-			code = "required"
+			code = ve.Field + "_required"
 		}
 		return opts, http.StatusUnprocessableEntity, validationBody(ve.Field, code, ve.Error())
 	}
