@@ -167,14 +167,43 @@ const (
 )
 
 // errorBody holds every error shape the API and the SDKs have been seen to
-// use. Fields are raw so that a field of an unexpected type spoils only
-// itself, not the whole error.
+// use.
 type errorBody struct {
-	Code             json.RawMessage `json:"code"`
-	Message          json.RawMessage `json:"message"`
-	Error            json.RawMessage `json:"error"`
-	ErrorDescription json.RawMessage `json:"error_description"`
-	Errors           json.RawMessage `json:"errors"`
+	Code             string       `json:"code"`
+	Message          string       `json:"message"`
+	Error            string       `json:"error"`
+	ErrorDescription string       `json:"error_description"`
+	Errors           []FieldError `json:"errors"`
+}
+
+// decode reads an error body in one pass when every field has the expected
+// type, which is the common case and keeps the error path as cheap as
+// success. Otherwise it reads the fields one by one, so that a field of an
+// unexpected type spoils only itself. It reports false for a body that is
+// not a JSON object.
+func (eb *errorBody) decode(body []byte) bool {
+	if json.Unmarshal(body, eb) == nil {
+		return true
+	}
+	*eb = errorBody{}
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(body, &raw) != nil {
+		return false
+	}
+	for name, dst := range map[string]any{
+		"code": &eb.Code, "message": &eb.Message, "error": &eb.Error,
+		"error_description": &eb.ErrorDescription, "errors": &eb.Errors,
+	} {
+		if v, ok := raw[name]; ok && json.Unmarshal(v, dst) != nil {
+			switch dst := dst.(type) {
+			case *string:
+				*dst = ""
+			case *[]FieldError:
+				*dst = nil
+			}
+		}
+	}
+	return true
 }
 
 // newAPIError builds the error for a non-2xx response from its status,
@@ -194,43 +223,26 @@ func newAPIError(status int, header http.Header, body []byte, now time.Time) *AP
 		return e
 	}
 	var eb errorBody
-	if trimmed[0] != '{' || json.Unmarshal(trimmed, &eb) != nil {
+	if trimmed[0] != '{' || !eb.decode(trimmed) {
 		e.Message = "unexpected response body: " + excerpt(trimmed)
 		return e
 	}
-	e.Code = jsonString(eb.Code)
-	e.Message = jsonString(eb.Message)
-	errText := jsonString(eb.Error)
-	switch desc := jsonString(eb.ErrorDescription); {
-	case desc != "": // OAuth style: error is the code, error_description the text.
+	e.Code, e.Message = eb.Code, eb.Message
+	switch {
+	case eb.ErrorDescription != "": // OAuth style: error is the code, error_description the text.
 		if e.Code == "" {
-			e.Code = errText
+			e.Code = eb.Error
 		}
 		if e.Message == "" {
-			e.Message = desc
+			e.Message = eb.ErrorDescription
 		}
-	case errText != "" && e.Message == "":
-		e.Message = errText
+	case eb.Error != "" && e.Message == "":
+		e.Message = eb.Error
 	}
 	if len(eb.Errors) > 0 {
-		var fields []FieldError
-		if json.Unmarshal(eb.Errors, &fields) == nil && len(fields) > 0 {
-			e.Errors = fields
-		}
+		e.Errors = eb.Errors
 	}
 	return e
-}
-
-// jsonString returns raw as a string if it is a JSON string, else "".
-func jsonString(raw json.RawMessage) string {
-	if len(raw) == 0 || raw[0] != '"' {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	return s
 }
 
 // excerpt quotes the start of a body that is not JSON, with white space folded
