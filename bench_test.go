@@ -224,16 +224,3 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	}
 }
-
-func BenchmarkGenerateLinkNoClientTimeout(b *testing.B) {
-	s := newBenchServer(b, http.StatusOK, benchLinkBody)
-	c := benchClient(b, s.URL, WithHTTPClient(tunedHTTPClient()))
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := c.GenerateLink(ctx, benchOpts); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

@@ -141,6 +141,9 @@ func noRedirects(hc *http.Client) *http.Client {
 // newTransport is tuned for a client shared by many handlers: Go's default
 // keeps only two idle connections per host, so under concurrent load most
 // calls would open (and TLS-handshake) a new connection and close it after.
+// Connections are capped too, since without a cap a burst of callers that
+// arrive while the first connections are still dialing each dial one more.
+// Over HTTP/2, which the API speaks, one connection carries many calls.
 func newTransport() *http.Transport {
 	return &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
@@ -149,8 +152,9 @@ func newTransport() *http.Transport {
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   256,
+		MaxIdleConns:          maxConnsPerHost,
+		MaxIdleConnsPerHost:   maxConnsPerHost,
+		MaxConnsPerHost:       maxConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
@@ -227,6 +231,12 @@ func (c *Client) GenerateLink(ctx context.Context, opts GenerateLinkOpts, callOp
 }
 
 var jsonMediaType = []string{"application/json"}
+
+// maxConnsPerHost bounds the default transport's connections to the API:
+// more concurrent Admin Portal calls than this per process wait briefly for
+// a connection rather than opening more. 48 is far above the concurrency
+// that Admin Portal traffic (an admin clicking a button) reaches.
+const maxConnsPerHost = 48
 
 // failure is why an attempt did not produce a link.
 type failure struct {

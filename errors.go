@@ -2,7 +2,6 @@ package portal
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -174,36 +173,6 @@ type errorBody struct {
 	Error            string       `json:"error"`
 	ErrorDescription string       `json:"error_description"`
 	Errors           []FieldError `json:"errors"`
-}
-
-// decode reads an error body in one pass when every field has the expected
-// type, which is the common case and keeps the error path as cheap as
-// success. Otherwise it reads the fields one by one, so that a field of an
-// unexpected type spoils only itself. It reports false for a body that is
-// not a JSON object.
-func (eb *errorBody) decode(body []byte) bool {
-	if json.Unmarshal(body, eb) == nil {
-		return true
-	}
-	*eb = errorBody{}
-	var raw map[string]json.RawMessage
-	if json.Unmarshal(body, &raw) != nil {
-		return false
-	}
-	for name, dst := range map[string]any{
-		"code": &eb.Code, "message": &eb.Message, "error": &eb.Error,
-		"error_description": &eb.ErrorDescription, "errors": &eb.Errors,
-	} {
-		if v, ok := raw[name]; ok && json.Unmarshal(v, dst) != nil {
-			switch dst := dst.(type) {
-			case *string:
-				*dst = ""
-			case *[]FieldError:
-				*dst = nil
-			}
-		}
-	}
-	return true
 }
 
 // newAPIError builds the error for a non-2xx response from its status,

@@ -46,7 +46,6 @@ package portal
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -235,67 +234,6 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
-}
-
-// parseLink returns the "link" member of a success body. The API's answer is
-// a one-member object of plain characters, which is read directly; anything
-// else (escapes, more members, odd spacing) goes through encoding/json, so
-// both paths accept exactly the same bodies.
-func parseLink(body []byte) (string, bool) {
-	if link, ok := parsePlainLink(body); ok {
-		return link, true
-	}
-	var v struct {
-		Link *string `json:"link"`
-	}
-	if json.Unmarshal(body, &v) != nil || v.Link == nil {
-		return "", false
-	}
-	return *v.Link, true
-}
-
-// parsePlainLink matches `{"link":"…"}` with optional white space, where the
-// value holds only printable ASCII other than quote and backslash.
-func parsePlainLink(b []byte) (string, bool) {
-	const key = `"link"`
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return "", false
-	}
-	i = skipSpace(b, i+1)
-	if len(b)-i < len(key) || string(b[i:i+len(key)]) != key {
-		return "", false
-	}
-	i = skipSpace(b, i+len(key))
-	if i >= len(b) || b[i] != ':' {
-		return "", false
-	}
-	i = skipSpace(b, i+1)
-	if i >= len(b) || b[i] != '"' {
-		return "", false
-	}
-	start := i + 1
-	for i = start; i < len(b) && b[i] != '"'; i++ {
-		if c := b[i]; c < ' ' || c > '~' || c == '\\' {
-			return "", false
-		}
-	}
-	if i >= len(b) {
-		return "", false
-	}
-	link := b[start:i]
-	i = skipSpace(b, i+1)
-	if i >= len(b) || b[i] != '}' || skipSpace(b, i+1) != len(b) {
-		return "", false
-	}
-	return string(link), true
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // defaultClient backs SetAPIKey and the package-level GenerateLink, the form

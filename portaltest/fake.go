@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/adminportal/portal"
@@ -29,6 +31,8 @@ type Fake struct {
 
 	closed    chan struct{} // closed by Close, to end injected latencies
 	closeOnce sync.Once
+
+	arrivals atomic.Int64 // numbers requests as they arrive, to keep Requests in arrival order
 
 	mu       sync.Mutex
 	requests []Request
@@ -60,6 +64,8 @@ type Request struct {
 	// Fault names the injected fault that shaped the answer, if any:
 	// "status", "drop", "malformed" or "latency".
 	Fault string `json:"fault,omitempty"`
+
+	arrival int64
 }
 
 // issuedLink is a link the fake issued, until it is opened or expires.
@@ -105,13 +111,15 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Requests returns a copy of the generate-link requests received so far,
-// oldest first. It is safe to call while requests are being served.
+// Requests returns a copy of the generate-link requests answered so far, in
+// the order they arrived. It is safe to call while requests are being
+// served; a request still in progress is not listed yet.
 func (f *Fake) Requests() []Request {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	out := make([]Request, len(f.requests))
 	copy(out, f.requests)
+	f.mu.Unlock()
+	sort.SliceStable(out, func(i, j int) bool { return out[i].arrival < out[j].arrival })
 	return out
 }
 
@@ -135,6 +143,7 @@ func (f *Fake) Reset() {
 
 func (f *Fake) generateLink(w http.ResponseWriter, r *http.Request) {
 	rec := Request{
+		arrival:        f.arrivals.Add(1),
 		Time:           f.now(),
 		Method:         r.Method,
 		Path:           r.URL.Path,

@@ -1,0 +1,233 @@
+package portal
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// Response bodies are decoded on every call. The API's answers are small
+// objects of plain strings, which a hand-written scanner reads without
+// reflection; anything it does not recognise (escapes, numbers, nulls,
+// unknown members) goes to encoding/json instead, so both paths accept and
+// produce exactly the same results. The fuzz tests hold them to that.
+
+// parseLink returns the "link" member of a success body.
+func parseLink(body []byte) (string, bool) {
+	if link, ok := parsePlainLink(body); ok {
+		return link, true
+	}
+	var v struct {
+		Link *string `json:"link"`
+	}
+	if json.Unmarshal(body, &v) != nil || v.Link == nil {
+		return "", false
+	}
+	return *v.Link, true
+}
+
+// parsePlainLink reads `{"link":"…"}`, with optional white space.
+func parsePlainLink(b []byte) (string, bool) {
+	s := scanner{b: b}
+	if !s.consume('{') {
+		return "", false
+	}
+	if key, ok := s.plainBytes(); !ok || string(key) != "link" || !s.consume(':') {
+		return "", false
+	}
+	link, ok := s.plainString()
+	if !ok || !s.consume('}') || !s.atEnd() {
+		return "", false
+	}
+	return link, true
+}
+
+// decode reads an error body. It reports false for a body that is not a
+// JSON object.
+func (eb *errorBody) decode(body []byte) bool {
+	if eb.decodePlain(body) {
+		return true
+	}
+	*eb = errorBody{}
+	if json.Unmarshal(body, eb) == nil {
+		return true
+	}
+	// A member of an unexpected type spoils only itself.
+	*eb = errorBody{}
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(body, &raw) != nil {
+		return false
+	}
+	for name, dst := range map[string]any{
+		"code": &eb.Code, "message": &eb.Message, "error": &eb.Error,
+		"error_description": &eb.ErrorDescription, "errors": &eb.Errors,
+	} {
+		if v, ok := raw[name]; ok && json.Unmarshal(v, dst) != nil {
+			switch dst := dst.(type) {
+			case *string:
+				*dst = ""
+			case *[]FieldError:
+				*dst = nil
+			}
+		}
+	}
+	return true
+}
+
+// decodePlain reads an error body made only of the known members with
+// plain string values (and the errors array of plain objects).
+func (eb *errorBody) decodePlain(b []byte) bool {
+	s := scanner{b: b}
+	if !s.consume('{') {
+		return false
+	}
+	if s.consume('}') {
+		return s.atEnd()
+	}
+	for {
+		key, ok := s.plainBytes()
+		if !ok || !s.consume(':') {
+			return false
+		}
+		switch string(key) {
+		case "code":
+			ok = s.stringInto(&eb.Code)
+		case "message":
+			ok = s.stringInto(&eb.Message)
+		case "error":
+			ok = s.stringInto(&eb.Error)
+		case "error_description":
+			ok = s.stringInto(&eb.ErrorDescription)
+		case "errors":
+			eb.Errors, ok = s.fieldErrors()
+		default:
+			return false
+		}
+		if !ok {
+			return false
+		}
+		if s.consume('}') {
+			return s.atEnd()
+		}
+		if !s.consume(',') {
+			return false
+		}
+	}
+}
+
+// fieldErrors reads an array of {"field","code","message"} objects.
+func (s *scanner) fieldErrors() ([]FieldError, bool) {
+	if !s.consume('[') {
+		return nil, false
+	}
+	out := []FieldError{} // encoding/json makes an empty, non-nil slice of []
+	if s.consume(']') {
+		return out, true
+	}
+	for {
+		var fe FieldError
+		if !s.consume('{') {
+			return nil, false
+		}
+		if !s.consume('}') {
+			for {
+				key, ok := s.plainBytes()
+				if !ok || !s.consume(':') {
+					return nil, false
+				}
+				switch string(key) {
+				case "field":
+					ok = s.stringInto(&fe.Field)
+				case "code":
+					ok = s.stringInto(&fe.Code)
+				case "message":
+					ok = s.stringInto(&fe.Message)
+				default:
+					return nil, false
+				}
+				if !ok {
+					return nil, false
+				}
+				if s.consume('}') {
+					break
+				}
+				if !s.consume(',') {
+					return nil, false
+				}
+			}
+		}
+		out = append(out, fe)
+		if s.consume(']') {
+			return out, true
+		}
+		if !s.consume(',') {
+			return nil, false
+		}
+	}
+}
+
+// scanner walks a JSON text, accepting only what it can read exactly as
+// encoding/json would.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) skipSpace() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// consume skips white space and then c, reporting whether c was there.
+func (s *scanner) consume(c byte) bool {
+	s.skipSpace()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+func (s *scanner) atEnd() bool {
+	s.skipSpace()
+	return s.i == len(s.b)
+}
+
+// plainBytes reads a string without escapes or control characters and of
+// valid UTF-8, which JSON decoding would return byte for byte. The result
+// aliases the input.
+func (s *scanner) plainBytes() ([]byte, bool) {
+	if !s.consume('"') {
+		return nil, false
+	}
+	start := s.i
+	for ; s.i < len(s.b); s.i++ {
+		switch c := s.b[s.i]; {
+		case c == '"':
+			raw := s.b[start:s.i]
+			s.i++
+			return raw, utf8.Valid(raw)
+		case c == '\\' || c < ' ':
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+func (s *scanner) plainString() (string, bool) {
+	raw, ok := s.plainBytes()
+	return string(raw), ok
+}
+
+func (s *scanner) stringInto(dst *string) bool {
+	v, ok := s.plainString()
+	if ok {
+		*dst = v
+	}
+	return ok
+}
