@@ -33,6 +33,7 @@ type Client struct {
 	authHeader []string // "Bearer <key>", shared by all requests, never modified
 	userAgent  []string
 	httpClient *http.Client
+	limiter    *connLimiter // of the library's own transport; nil with WithHTTPClient
 	// attemptTimeout bounds each attempt of the library's own HTTP client.
 	// It is applied through the request's context rather than
 	// http.Client.Timeout, which costs a dozen allocations per request.
@@ -102,7 +103,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		insecure:   s.insecure,
 		authHeader: []string{"Bearer " + apiKey},
 		userAgent:  []string{s.userAgent()},
-		httpClient: noRedirects(s.httpClient),
 		maxRetries: s.maxRetries,
 		timeout:    s.timeout,
 		logger:     s.logger,
@@ -116,7 +116,11 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		sleep: sleepContext,
 	}
 	if s.httpClient == nil {
+		c.limiter = &connLimiter{dial: (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext}
+		c.httpClient = noRedirects(&http.Client{Transport: newTransport(c.limiter.DialContext)})
 		c.attemptTimeout = DefaultAttemptTimeout
+	} else {
+		c.httpClient = noRedirects(s.httpClient)
 	}
 	if s.budgetSize > 0 {
 		c.budget = newRetryBudget(s.budgetSize, s.budgetRefillMillis())
@@ -124,16 +128,11 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// noRedirects returns a copy of hc (or of the library's default client, for
-// nil) that returns a redirect response as it is instead of following it, so
-// that the Authorization header goes nowhere but the API.
+// noRedirects returns a copy of hc that returns a redirect response as it is
+// instead of following it, so that the Authorization header goes nowhere but
+// the API.
 func noRedirects(hc *http.Client) *http.Client {
-	var c http.Client
-	if hc != nil {
-		c = *hc
-	} else {
-		c = http.Client{Transport: newTransport()}
-	}
+	c := *hc
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &c
 }
@@ -141,20 +140,16 @@ func noRedirects(hc *http.Client) *http.Client {
 // newTransport is tuned for a client shared by many handlers: Go's default
 // keeps only two idle connections per host, so under concurrent load most
 // calls would open (and TLS-handshake) a new connection and close it after.
-// Connections are capped too, since without a cap a burst of callers that
-// arrive while the first connections are still dialing each dial one more.
-// Over HTTP/2, which the API speaks, one connection carries many calls.
-func newTransport() *http.Transport {
+// The dialer is a connLimiter's, which keeps bursts from opening more
+// connections than there are callers. Over HTTP/2, which the API speaks
+// over TLS, one connection carries many calls.
+func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
 	return &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   10 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dial,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          maxConnsPerHost,
-		MaxIdleConnsPerHost:   maxConnsPerHost,
-		MaxConnsPerHost:       maxConnsPerHost,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   256,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
@@ -232,12 +227,6 @@ func (c *Client) GenerateLink(ctx context.Context, opts GenerateLinkOpts, callOp
 
 var jsonMediaType = []string{"application/json"}
 
-// maxConnsPerHost bounds the default transport's connections to the API:
-// more concurrent Admin Portal calls than this per process wait briefly for
-// a connection rather than opening more. 48 is far above the concurrency
-// that Admin Portal traffic (an admin clicking a button) reaches.
-const maxConnsPerHost = 48
-
 // failure is why an attempt did not produce a link.
 type failure struct {
 	err        error
@@ -255,12 +244,21 @@ func (c *Client) attempt(ctx context.Context, body []byte, header http.Header, g
 			defer cancel()
 		}
 	}
+	var ac *attemptContext
+	if c.limiter != nil {
+		ac = c.limiter.beginAttempt(ctx)
+		defer c.limiter.endAttempt()
+		ctx = ac
+	}
 	req := c.request.WithContext(ctx)
 	req.Header = header
 	req.Body = newRequestBody(body)
 	req.GetBody = getBody // lets net/http replay the body on a connection that died unused
 	req.ContentLength = int64(len(body))
 	resp, err := c.httpClient.Do(req)
+	if ac != nil {
+		c.limiter.served(ac)
+	}
 	if err != nil {
 		f := &failure{err: fmt.Errorf("portal: %w", err), retryable: retryableError(ctx, err)}
 		c.logAttempt(ctx, number, 0, "", start, f.err)
