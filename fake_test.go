@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
+	"runtime"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -100,4 +104,63 @@ func TestAgainstFakeRetriesUnderFaults(t *testing.T) {
 	}
 	assert.Equal(t, []string{"status", "drop", "status", ""}, faults)
 	assert.Equal(t, link.Link, reqs[3].Link)
+}
+
+// TestLoadAgainstFlakyFake shares one client between many goroutines
+// against a fake that fails a tenth of requests with 503 and drops a
+// twentieth of connections. Every call must end with a link or a typed
+// error, links must be distinct, and nothing may be left running.
+func TestLoadAgainstFlakyFake(t *testing.T) {
+	before := runtime.NumGoroutine()
+	srv := portaltest.NewServer()
+	require.NoError(t, srv.InjectFault(portaltest.Fault{Status: 503, Probability: 0.1, Seed: 1}))
+	require.NoError(t, srv.InjectFault(portaltest.Fault{Drop: true, Probability: 0.05, Seed: 2}))
+	client, err := srv.Client(portal.WithMaxRetries(3))
+	require.NoError(t, err)
+
+	const goroutines, calls = 64, 40
+	var mu sync.Mutex
+	links := map[string]bool{}
+	var failures, apiFailures int
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < calls; i++ {
+				link, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs})
+				mu.Lock()
+				switch {
+				case err == nil:
+					assert.False(t, links[link.Link], "link issued twice")
+					links[link.Link] = true
+				default:
+					failures++
+					var apiErr *portal.APIError
+					var urlErr *url.Error
+					if errors.As(err, &apiErr) {
+						apiFailures++
+						assert.ErrorIs(t, err, portal.ErrServer)
+					} else {
+						assert.True(t, errors.As(err, &urlErr), "untyped error: %v", err)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d links, %d failures (%d from the API), %d requests", len(links), failures, apiFailures, len(srv.Requests()))
+	assert.Equal(t, goroutines*calls, len(links)+failures)
+	assert.Greater(t, len(links), goroutines*calls*8/10, "retries turn most failures into links")
+
+	srv.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines left, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(5 * time.Millisecond) // goroutines of closed connections end on their own
+	}
 }

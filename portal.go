@@ -186,7 +186,8 @@ func appendRequestBody(dst []byte, o *GenerateLinkOpts) []byte {
 }
 
 // appendJSONString appends s as a JSON string, escaped as encoding/json
-// escapes it (including its HTML-safe \u003c, \u003e and \u0026).
+// escapes it (including its HTML-safe \u003c, \u003e and \u0026, and the
+// \b and \f it uses since Go 1.22).
 func appendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
@@ -208,6 +209,10 @@ func appendJSONString(dst []byte, s string) []byte {
 				dst = append(dst, '\\', 'r')
 			case '\t':
 				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
 			default:
 				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			}
