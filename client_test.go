@@ -112,7 +112,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 func TestWithHTTPClientIsNotModified(t *testing.T) {
 	t.Parallel()
 	hc := &http.Client{}
-	_, err := NewClient(testKey, WithHTTPClient(hc))
+	_, err := NewClient(testKey, WithBaseURL(DefaultBaseURL), WithHTTPClient(hc))
 	require.NoError(t, err)
 	assert.Nil(t, hc.CheckRedirect, "the caller's client is copied, not changed")
 }

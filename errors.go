@@ -46,15 +46,16 @@ type ValidationError struct {
 	Rule string
 }
 
+// Error returns "portal: invalid <field>: <rule>".
 func (e *ValidationError) Error() string {
 	return "portal: invalid " + e.Field + ": " + e.Rule
 }
 
 // FieldError is one field the API rejected in a 422 response.
 type FieldError struct {
-	Field   string `json:"field"`
-	Code    string `json:"code"`
-	Message string `json:"message,omitempty"`
+	Field   string `json:"field"`             // the API field, e.g. "intent"
+	Code    string `json:"code"`              // why, e.g. "intent_invalid"
+	Message string `json:"message,omitempty"` // an explanation, when the API gives one
 }
 
 // APIError is the error for every response the client cannot use: any status
@@ -79,6 +80,8 @@ type APIError struct {
 	RetryAfter time.Duration
 }
 
+// Error describes the failure on one line: status, code, message, field
+// errors, Retry-After and request ID, as far as known.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("portal: ")

@@ -84,8 +84,8 @@ type GenerateLinkOpts struct {
 // options of an intent other than GenerateLinkOpts.Intent is a validation
 // error rather than being silently ignored.
 type IntentOptions struct {
-	SSO                *SSOIntentOptions                `json:"sso,omitempty"`
-	DomainVerification *DomainVerificationIntentOptions `json:"domain_verification,omitempty"`
+	SSO                *SSOIntentOptions                `json:"sso,omitempty"`                 // only with Intent SSO
+	DomainVerification *DomainVerificationIntentOptions `json:"domain_verification,omitempty"` // only with Intent DomainVerification
 }
 
 // SSOIntentOptions tunes the SSO flow.

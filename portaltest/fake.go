@@ -43,22 +43,22 @@ type Fake struct {
 
 // Request is one generate-link request as the fake saw and answered it.
 type Request struct {
-	Time   time.Time   `json:"time"`
-	Method string      `json:"method"`
-	Path   string      `json:"path"`
-	Header http.Header `json:"header"`
+	Time   time.Time   `json:"time"`   // when it arrived, by the fake's clock
+	Method string      `json:"method"` // as sent, POST unless the caller erred
+	Path   string      `json:"path"`   // /portal/generate_link
+	Header http.Header `json:"header"` // every header, Authorization included
 	// Body is the raw request body.
 	Body string `json:"body"`
 	// Opts holds the fields of the body, as far as they parsed.
 	Opts portal.GenerateLinkOpts `json:"opts"`
 	// IdempotencyKey and UserAgent repeat the headers of those names.
 	IdempotencyKey string `json:"idempotency_key"`
-	UserAgent      string `json:"user_agent"`
+	UserAgent      string `json:"user_agent"` // e.g. "adminportal-go/0.1.0"
 	// Status, Response and RequestID are what the fake answered; Status is
 	// zero for a dropped connection.
 	Status    int    `json:"status"`
-	Response  string `json:"response"`
-	RequestID string `json:"request_id"`
+	Response  string `json:"response"`   // the body answered
+	RequestID string `json:"request_id"` // the X-Request-ID answered
 	// Link is the link issued, if any.
 	Link string `json:"link,omitempty"`
 	// Fault names the injected fault that shaped the answer, if any:

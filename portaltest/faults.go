@@ -22,7 +22,7 @@ type Fault struct {
 	// Status answers with this HTTP status, and Body (or a body like the
 	// API's for that status when Body is empty).
 	Status int
-	Body   string
+	Body   string // the response body for Status
 	// RetryAfter is sent as the Retry-After header: seconds ("7") or an
 	// HTTP date.
 	RetryAfter string
@@ -33,9 +33,9 @@ type Fault struct {
 	// Malformed answers 200 with a truncated JSON body.
 	Malformed bool
 
-	Count       int
-	Probability float64
-	Seed        uint64
+	Count       int     // how many of the next requests the fault applies to (default 1)
+	Probability float64 // instead of Count: the fraction of requests, from now on
+	Seed        uint64  // seeds the draws of Probability, so runs repeat
 }
 
 type activeFault struct {
