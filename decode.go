@@ -26,19 +26,16 @@ func parseLink(body []byte) (string, bool) {
 }
 
 // parsePlainLink reads `{"link":"…"}`, with optional white space.
-func parsePlainLink(b []byte) (string, bool) {
+func parsePlainLink(b []byte) (link string, found bool) {
 	s := scanner{b: b}
-	if !s.consume('{') {
-		return "", false
-	}
-	if key, ok := s.plainBytes(); !ok || string(key) != "link" || !s.consume(':') {
-		return "", false
-	}
-	link, ok := s.plainString()
-	if !ok || !s.consume('}') || !s.atEnd() {
-		return "", false
-	}
-	return link, true
+	ok := s.object(func(key []byte) bool {
+		if string(key) != "link" {
+			return false
+		}
+		link, found = s.plainString()
+		return found
+	})
+	return link, ok && found && s.atEnd()
 }
 
 // decode reads an error body. It reports false for a body that is not a
@@ -77,41 +74,24 @@ func (eb *errorBody) decode(body []byte) bool {
 // plain string values (and the errors array of plain objects).
 func (eb *errorBody) decodePlain(b []byte) bool {
 	s := scanner{b: b}
-	if !s.consume('{') {
-		return false
-	}
-	if s.consume('}') {
-		return s.atEnd()
-	}
-	for {
-		key, ok := s.plainBytes()
-		if !ok || !s.consume(':') {
-			return false
-		}
+	ok := s.object(func(key []byte) bool {
 		switch string(key) {
 		case "code":
-			ok = s.stringInto(&eb.Code)
+			return s.stringInto(&eb.Code)
 		case "message":
-			ok = s.stringInto(&eb.Message)
+			return s.stringInto(&eb.Message)
 		case "error":
-			ok = s.stringInto(&eb.Error)
+			return s.stringInto(&eb.Error)
 		case "error_description":
-			ok = s.stringInto(&eb.ErrorDescription)
+			return s.stringInto(&eb.ErrorDescription)
 		case "errors":
+			var ok bool
 			eb.Errors, ok = s.fieldErrors()
-		default:
-			return false
+			return ok
 		}
-		if !ok {
-			return false
-		}
-		if s.consume('}') {
-			return s.atEnd()
-		}
-		if !s.consume(',') {
-			return false
-		}
-	}
+		return false
+	})
+	return ok && s.atEnd()
 }
 
 // fieldErrors reads an array of {"field","code","message"} objects.
@@ -125,35 +105,19 @@ func (s *scanner) fieldErrors() ([]FieldError, bool) {
 	}
 	for {
 		var fe FieldError
-		if !s.consume('{') {
-			return nil, false
-		}
-		if !s.consume('}') {
-			for {
-				key, ok := s.plainBytes()
-				if !ok || !s.consume(':') {
-					return nil, false
-				}
-				switch string(key) {
-				case "field":
-					ok = s.stringInto(&fe.Field)
-				case "code":
-					ok = s.stringInto(&fe.Code)
-				case "message":
-					ok = s.stringInto(&fe.Message)
-				default:
-					return nil, false
-				}
-				if !ok {
-					return nil, false
-				}
-				if s.consume('}') {
-					break
-				}
-				if !s.consume(',') {
-					return nil, false
-				}
+		ok := s.object(func(key []byte) bool {
+			switch string(key) {
+			case "field":
+				return s.stringInto(&fe.Field)
+			case "code":
+				return s.stringInto(&fe.Code)
+			case "message":
+				return s.stringInto(&fe.Message)
 			}
+			return false
+		})
+		if !ok {
+			return nil, false
 		}
 		out = append(out, fe)
 		if s.consume(']') {
@@ -191,6 +155,29 @@ func (s *scanner) consume(c byte) bool {
 		return true
 	}
 	return false
+}
+
+// object reads a JSON object, calling member for each key with the scanner
+// at the member's value; member reads the value and reports success.
+func (s *scanner) object(member func(key []byte) bool) bool {
+	if !s.consume('{') {
+		return false
+	}
+	if s.consume('}') {
+		return true
+	}
+	for {
+		key, ok := s.plainBytes()
+		if !ok || !s.consume(':') || !member(key) {
+			return false
+		}
+		if s.consume('}') {
+			return true
+		}
+		if !s.consume(',') {
+			return false
+		}
+	}
 }
 
 func (s *scanner) atEnd() bool {
