@@ -68,13 +68,13 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		}
 	}
 	s := settings{
-		baseURL:     DefaultBaseURL,
-		maxRetries:  DefaultMaxRetries,
-		backoffBase: 500 * time.Millisecond,
-		backoffMax:  8 * time.Second,
-		maxRetryAft: DefaultMaxRetryAfter,
-		budgetSize:  DefaultRetryBudget,
-		budgetRefil: DefaultRetryBudgetRefill,
+		baseURL:       DefaultBaseURL,
+		maxRetries:    DefaultMaxRetries,
+		backoffBase:   500 * time.Millisecond,
+		backoffMax:    8 * time.Second,
+		maxRetryAfter: DefaultMaxRetryAfter,
+		budgetSize:    DefaultRetryBudget,
+		budgetRefill:  DefaultRetryBudgetRefill,
 	}
 	if env := os.Getenv(EnvBaseURL); env != "" {
 		s.baseURL, s.baseURLEnv = env, true
@@ -109,7 +109,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		retry: retryPolicy{
 			base:          s.backoffBase,
 			max:           s.backoffMax,
-			maxRetryAfter: s.maxRetryAft,
+			maxRetryAfter: s.maxRetryAfter,
 			jitter:        randomJitter,
 		},
 		now:   time.Now,

@@ -46,19 +46,19 @@ type Option func(*settings) error
 
 // settings collects the options before NewClient turns them into a Client.
 type settings struct {
-	baseURL     string
-	baseURLEnv  bool // baseURL came from WORKOS_BASE_URL, named in errors
-	insecure    bool
-	httpClient  *http.Client
-	maxRetries  int
-	timeout     time.Duration
-	logger      *slog.Logger
-	appInfo     string
-	backoffBase time.Duration
-	backoffMax  time.Duration
-	maxRetryAft time.Duration
-	budgetSize  int
-	budgetRefil float64
+	baseURL       string
+	baseURLEnv    bool // baseURL came from WORKOS_BASE_URL, named in errors
+	insecure      bool
+	httpClient    *http.Client
+	maxRetries    int
+	timeout       time.Duration
+	logger        *slog.Logger
+	appInfo       string
+	backoffBase   time.Duration
+	backoffMax    time.Duration
+	maxRetryAfter time.Duration
+	budgetSize    int
+	budgetRefill  float64
 }
 
 // WithBaseURL sets the API's address, for a proxy or a mock server; it
@@ -172,7 +172,7 @@ func WithMaxRetryAfter(d time.Duration) Option {
 		if d < 0 {
 			return fmt.Errorf("portal: WithMaxRetryAfter(%v): want a positive duration or zero", d)
 		}
-		s.maxRetryAft = d
+		s.maxRetryAfter = d
 		return nil
 	}
 }
@@ -189,7 +189,7 @@ func WithRetryBudget(retries int, refill float64) Option {
 		if retries < 1 || !(refill > 0 && refill <= 1) {
 			return fmt.Errorf("portal: WithRetryBudget(%d, %v): want retries >= 1 and 0 < refill <= 1", retries, refill)
 		}
-		s.budgetSize, s.budgetRefil = retries, refill
+		s.budgetSize, s.budgetRefill = retries, refill
 		return nil
 	}
 }
@@ -285,5 +285,5 @@ func (s *settings) endpoint() (string, error) {
 
 // budgetRefillMillis converts the refill fraction to the budget's integer units.
 func (s *settings) budgetRefillMillis() int64 {
-	return int64(math.Round(s.budgetRefil * 1000))
+	return int64(math.Round(s.budgetRefill * 1000))
 }
