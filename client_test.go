@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -333,18 +332,10 @@ func TestConnectionsUnderConcurrency(t *testing.T) {
 	f := newFakeAPI(t, linkHandler)
 	c, _ := f.newTestClient(t)
 	const goroutines, perGoroutine = 32, 25
-	var wg sync.WaitGroup
-	for g := 0; g < goroutines; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < perGoroutine; i++ {
-				_, err := c.GenerateLink(context.Background(), auditLogs)
-				assert.NoError(t, err)
-			}
-		}()
-	}
-	wg.Wait()
+	concurrently(goroutines, perGoroutine, func() {
+		_, err := c.GenerateLink(context.Background(), auditLogs)
+		assert.NoError(t, err)
+	})
 	assert.Equal(t, int64(goroutines*perGoroutine), f.requests.Load())
 	t.Logf("connections: %d", f.conns.Load())
 	assert.LessOrEqual(t, f.conns.Load(), int64(48), "connections stay near one per concurrent caller")

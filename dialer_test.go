@@ -21,6 +21,23 @@ func (d *pipeDialer) dial(context.Context, string, string) (net.Conn, error) {
 	return c, nil
 }
 
+// dialWhenBlocked starts a dial for ac and returns once it waits, with the
+// channel its outcome will arrive on.
+func dialWhenBlocked(l *connLimiter, ac *attemptContext) <-chan error {
+	result := make(chan error, 1)
+	go func() {
+		c, err := l.DialContext(ac, "tcp", "api:443")
+		if err == nil {
+			defer c.Close()
+		}
+		result <- err
+	}()
+	for l.waiters.Load() == 0 {
+		runtime.Gosched() // a goroutine blocked in a select offers nothing else to wait for
+	}
+	return result
+}
+
 func TestConnLimiterDialsWhileCallsOutnumberConnections(t *testing.T) {
 	t.Parallel()
 	d := &pipeDialer{}
@@ -55,14 +72,7 @@ func TestConnLimiterWaitsThenGivesUpWhenServed(t *testing.T) {
 	// A dial with no more calls than connections waits, since a connection
 	// is about to be free...
 	a2 := &attemptContext{Context: context.Background()}
-	result := make(chan error, 1)
-	go func() {
-		_, err := l.DialContext(a2, "tcp", "api:443")
-		result <- err
-	}()
-	for l.waiters.Load() == 0 {
-		runtime.Gosched() // the goroutine blocking in a select has no other signal to wait for
-	}
+	result := dialWhenBlocked(l, a2)
 	// ...and gives up once the call was served by that connection.
 	l.served(a2)
 	assert.ErrorIs(t, <-result, errDialNotNeeded)
@@ -79,17 +89,7 @@ func TestConnLimiterWaitingDialProceedsWhenDemandRises(t *testing.T) {
 	defer c1.Close()
 
 	a2 := &attemptContext{Context: context.Background()}
-	result := make(chan error, 1)
-	go func() {
-		c, err := l.DialContext(a2, "tcp", "api:443")
-		if err == nil {
-			defer c.Close()
-		}
-		result <- err
-	}()
-	for l.waiters.Load() == 0 {
-		runtime.Gosched()
-	}
+	result := dialWhenBlocked(l, a2)
 	l.beginAttempt(context.Background()) // another call: now calls outnumber connections
 	require.NoError(t, <-result)
 	assert.Equal(t, 2, d.dials)

@@ -120,34 +120,25 @@ func TestLoadAgainstFlakyFake(t *testing.T) {
 	var mu sync.Mutex
 	links := map[string]bool{}
 	var failures, apiFailures int
-	var wg sync.WaitGroup
-	for g := 0; g < goroutines; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < calls; i++ {
-				link, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs})
-				mu.Lock()
-				switch {
-				case err == nil:
-					assert.False(t, links[link.Link], "link issued twice")
-					links[link.Link] = true
-				default:
-					failures++
-					var apiErr *portal.APIError
-					var urlErr *url.Error
-					if errors.As(err, &apiErr) {
-						apiFailures++
-						assert.ErrorIs(t, err, portal.ErrServer)
-					} else {
-						assert.True(t, errors.As(err, &urlErr), "untyped error: %v", err)
-					}
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	portal.Concurrently(goroutines, calls, func() {
+		link, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs})
+		mu.Lock()
+		defer mu.Unlock()
+		if err == nil {
+			assert.False(t, links[link.Link], "link issued twice")
+			links[link.Link] = true
+			return
+		}
+		failures++
+		var apiErr *portal.APIError
+		var urlErr *url.Error
+		if errors.As(err, &apiErr) {
+			apiFailures++
+			assert.ErrorIs(t, err, portal.ErrServer)
+		} else {
+			assert.True(t, errors.As(err, &urlErr), "untyped error: %v", err)
+		}
+	})
 	t.Logf("%d links, %d failures (%d from the API), %d requests", len(links), failures, apiFailures, len(srv.Requests()))
 	assert.Equal(t, goroutines*calls, len(links)+failures)
 	assert.Greater(t, len(links), goroutines*calls*8/10, "retries turn most failures into links")

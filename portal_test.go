@@ -62,6 +62,22 @@ func newFakeAPI(t *testing.T, handler http.HandlerFunc) *fakeAPI {
 
 func (f *fakeAPI) baseURL() string { return f.server.URL + testPrefix }
 
+// concurrently runs call calls times in each of goroutines goroutines, all
+// at once, and returns when every call has returned.
+func concurrently(goroutines, calls int, call func()) {
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < calls; i++ {
+				call()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // sleeps records the waits a client asked for instead of waiting.
 type sleeps struct {
 	mu sync.Mutex

@@ -284,18 +284,10 @@ func TestRetryBudgetBoundsOutageLoad(t *testing.T) {
 	})
 	c, _ := f.newTestClient(t, WithMaxRetries(3))
 	const goroutines, calls = 64, 3
-	var wg sync.WaitGroup
-	for g := 0; g < goroutines; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < calls; i++ {
-				_, err := c.GenerateLink(context.Background(), auditLogs)
-				assert.ErrorIs(t, err, ErrServer)
-			}
-		}()
-	}
-	wg.Wait()
+	concurrently(goroutines, calls, func() {
+		_, err := c.GenerateLink(context.Background(), auditLogs)
+		assert.ErrorIs(t, err, ErrServer)
+	})
 	perCall := float64(f.requests.Load()) / (goroutines * calls)
 	t.Logf("attempts per call during the outage: %.2f", perCall)
 	assert.LessOrEqual(t, perCall, 1.5)
