@@ -60,6 +60,7 @@ func TestRetriesRetryableStatusesWithOneIdempotencyKey(t *testing.T) {
 			// Full jitter: the n-th wait is in [0, 500ms×2ⁿ].
 			assert.LessOrEqual(t, slept.all()[0], 500*time.Millisecond)
 			assert.LessOrEqual(t, slept.all()[1], time.Second)
+			assert.Equal(t, int64(1), f.conns.Load(), "retries reuse the connection")
 		})
 	}
 }
