@@ -115,11 +115,15 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		now:   time.Now,
 		sleep: sleepContext,
 	}
-	if s.httpClient == nil {
+	switch {
+	case s.httpClient == nil && s.connectionsOf != nil:
+		c.limiter, c.httpClient = s.connectionsOf.limiter, s.connectionsOf.httpClient
+		c.attemptTimeout = DefaultAttemptTimeout
+	case s.httpClient == nil:
 		c.limiter = &connLimiter{dial: (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext}
 		c.httpClient = noRedirects(&http.Client{Transport: newTransport(c.limiter.DialContext)})
 		c.attemptTimeout = DefaultAttemptTimeout
-	} else {
+	default:
 		c.httpClient = noRedirects(s.httpClient)
 	}
 	if s.budgetSize > 0 {

@@ -59,6 +59,7 @@ type settings struct {
 	maxRetryAfter time.Duration
 	budgetSize    int
 	budgetRefill  float64
+	connectionsOf *Client // a client whose transport to share, for the default client
 }
 
 // WithBaseURL sets the API's address, for a proxy or a mock server; it
@@ -199,6 +200,18 @@ func WithRetryBudget(retries int, refill float64) Option {
 func WithoutRetryBudget() Option {
 	return func(s *settings) error {
 		s.budgetSize = 0
+		return nil
+	}
+}
+
+// withConnectionsOf makes the new client share prev's transport (and its
+// connection limiter), when neither uses a caller's HTTP client. It lets the
+// default client be rebuilt for a new key without dropping its connections.
+func withConnectionsOf(prev *Client) Option {
+	return func(s *settings) error {
+		if prev != nil && prev.limiter != nil {
+			s.connectionsOf = prev
+		}
 		return nil
 	}
 }

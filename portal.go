@@ -47,7 +47,6 @@ package portal
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -247,8 +246,8 @@ func appendJSONString(dst []byte, s string) []byte {
 var defaultClient struct {
 	mu     sync.Mutex
 	apiKey string
-	client *Client
-	http   *http.Client // kept across SetAPIKey so that idle connections survive a key change
+	client *Client // nil after SetAPIKey, until the next call builds it
+	last   *Client // whose connections the next one shares, so a key change keeps the pool
 }
 
 // SetAPIKey sets the API key of the default client used by the package-level
@@ -279,14 +278,10 @@ func sharedClient() (*Client, error) {
 	if defaultClient.client != nil {
 		return defaultClient.client, nil
 	}
-	var opts []Option
-	if defaultClient.http != nil {
-		opts = append(opts, WithHTTPClient(defaultClient.http))
-	}
-	c, err := NewClient(defaultClient.apiKey, opts...)
+	c, err := NewClient(defaultClient.apiKey, withConnectionsOf(defaultClient.last))
 	if err != nil {
 		return nil, err
 	}
-	defaultClient.client, defaultClient.http = c, c.httpClient
+	defaultClient.client, defaultClient.last = c, c
 	return c, nil
 }

@@ -286,8 +286,12 @@ func TestDefaultClientKeyChangesAndConcurrency(t *testing.T) {
 	}
 	assert.Equal(t, 160, seen["Bearer sk_test_one"]+seen["Bearer sk_test_two"])
 	// Rebuilding the default client for a new key keeps its connection
-	// pool: about one connection per goroutine, not one per client or call.
-	assert.LessOrEqual(t, f.conns.Load(), int64(24))
+	// pool, its connection limiter and its attempt timeout.
+	assert.LessOrEqual(t, f.conns.Load(), int64(16), "at most one connection per goroutine")
+	c, err := sharedClient()
+	require.NoError(t, err)
+	assert.NotNil(t, c.limiter)
+	assert.Equal(t, DefaultAttemptTimeout, c.attemptTimeout)
 }
 
 func TestCallOptions(t *testing.T) {
