@@ -318,7 +318,7 @@ func (c *Client) readResponse(ctx context.Context, resp *http.Response, requestI
 	switch {
 	case !found:
 		return nil, c.invalidResponse(resp, "the body is not a JSON object with a link: "+excerpt(body))
-	case webURLRule(link) != "" && !(c.insecure && isPlainHTTPURL(link)):
+	case webURLRule(link, c.insecure) != "":
 		return nil, c.invalidResponse(resp, "the link is not an absolute https URL")
 	}
 	return &Link{Link: link, ExpiresAt: c.now().Add(LinkLifetime)}, nil

@@ -340,3 +340,17 @@ func TestConnectionsUnderConcurrency(t *testing.T) {
 	t.Logf("connections: %d", f.conns.Load())
 	assert.LessOrEqual(t, f.conns.Load(), int64(48), "connections stay near one per concurrent caller")
 }
+
+func TestPlainHTTPLinksOnlyWithInsecureHTTP(t *testing.T) {
+	t.Parallel()
+	const mockLink = "http://portal-mock.ci.internal:8484/portal/launch?token=abc"
+	f := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, `{"link":"`+mockLink+`"}`) })
+	strict, _ := f.newTestClient(t)
+	_, err := strict.GenerateLink(context.Background(), auditLogs)
+	require.ErrorIs(t, err, ErrInvalidResponse, "a remote plain-http link is refused by default")
+
+	lenient, _ := f.newTestClient(t, WithInsecureHTTP())
+	link, err := lenient.GenerateLink(context.Background(), auditLogs)
+	require.NoError(t, err)
+	assert.Equal(t, mockLink, link.Link)
+}

@@ -282,16 +282,12 @@ func (s *settings) endpoint() (string, error) {
 	if strings.ContainsAny(base, "?#") {
 		return "", fmt.Errorf("portal: %s %q: want a base URL without query or fragment", source, s.baseURL)
 	}
-	if rule := webURLRule(base); rule != "" {
-		plainHTTP := isPlainHTTPURL(base)
-		switch {
-		case plainHTTP && s.insecure:
-			// Allowed: the caller asked for it by name.
-		case plainHTTP:
-			return "", fmt.Errorf("portal: %s %q: plain http is allowed only for loopback hosts; use https, or WithInsecureHTTP for a mock server on another host", source, s.baseURL)
-		default:
-			return "", fmt.Errorf("portal: %s %q: %s", source, s.baseURL, rule)
-		}
+	switch rule := webURLRule(base, s.insecure); rule {
+	case "":
+	case ruleHTTPSOnly:
+		return "", fmt.Errorf("portal: %s %q: plain http is allowed only for loopback hosts; use https, or WithInsecureHTTP for a mock server on another host", source, s.baseURL)
+	default:
+		return "", fmt.Errorf("portal: %s %q: %s", source, s.baseURL, rule)
 	}
 	return base + "/portal/generate_link", nil
 }

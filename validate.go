@@ -98,17 +98,22 @@ func redirectURLRule(u string) string {
 	if u == "" {
 		return ""
 	}
-	return webURLRule(u)
+	return webURLRule(u, false)
 }
 
+// ruleHTTPSOnly is the rule a plain-http URL on a remote host breaks.
+const ruleHTTPSOnly = "must use https; http is allowed only for localhost and loopback addresses"
+
 // webURLRule returns the rule u breaks, or "" when u is an absolute https URL
-// with a host (or http for localhost and loopback addresses, where a local
-// development server or a mock has no certificate). It is written by hand,
+// with a host, or an http one for localhost and loopback addresses (where a
+// local development server or a mock has no certificate) or, with anyHTTP,
+// for any host (a mock on a CI network, by the caller's explicit choice). It
+// is written by hand,
 // rather than with url.Parse, so that validating costs no allocation; it is
 // stricter than url.Parse (RFC 3986 characters only, no user info), and the
 // tests check that whatever it accepts url.Parse reads with the same scheme
 // and host.
-func webURLRule(u string) string {
+func webURLRule(u string, anyHTTP bool) string {
 	const rule = "must be an absolute https URL (http only for localhost)"
 	if len(u) > maxURLLen {
 		return "must be at most " + strconv.Itoa(maxURLLen) + " characters"
@@ -138,19 +143,13 @@ func webURLRule(u string) string {
 	if !ok {
 		return rule + "; the host or port is malformed"
 	}
-	if !secure && !isLoopbackHost(host) {
-		return "must use https; http is allowed only for localhost and loopback addresses"
+	if !secure && !anyHTTP && !isLoopbackHost(host) {
+		return ruleHTTPSOnly
 	}
 	if !validURLTail(tail) {
 		return rule + "; it has characters that must be percent-encoded"
 	}
 	return ""
-}
-
-// isPlainHTTPURL reports whether u is an http URL that would be acceptable
-// over https: what a mock server on a CI network answers.
-func isPlainHTTPURL(u string) bool {
-	return hasPrefixFold(u, "http://") && webURLRule("https://"+u[len("http://"):]) == ""
 }
 
 // splitHostPort checks an authority without user info and returns its host

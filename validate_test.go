@@ -131,7 +131,7 @@ func TestWebURLRuleAgreesWithURLParse(t *testing.T) {
 		"https://example..com/", "https://example.com./", "https://example.com/<script>", "https://example.com/\"", "https://example.com/\\",
 		"http://127.0.0.1.example.com/", "http://0x7f.0.0.1/", "http://[::ffff:127.0.0.1]/", "https://a@b/", "https://é.example/",
 	} {
-		if webURLRule(u) != "" {
+		if webURLRule(u, false) != "" {
 			continue
 		}
 		parsed, err := url.Parse(u)
@@ -144,7 +144,7 @@ func TestWebURLRuleAgreesWithURLParse(t *testing.T) {
 		assert.Nil(t, parsed.User, u)
 	}
 	for _, u := range []string{"http://example.com", "http://127.0.0.1.example.com/", "http://[::ffff:8.8.8.8]/", "https://a@b/", "https://é.example/"} {
-		assert.NotEmpty(t, webURLRule(u), "webURLRule(%q) accepted", u)
+		assert.NotEmpty(t, webURLRule(u, false), "webURLRule(%q) accepted", u)
 	}
 }
 
