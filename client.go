@@ -23,8 +23,7 @@ import (
 // Printing a Client with any fmt verb or logging it with slog shows its base
 // URL and a mask in place of the API key.
 type Client struct {
-	baseURL  string // for printing
-	endpoint string // {base}/portal/generate_link
+	baseURL string // for printing
 	// request is the template every attempt copies: parsing the URL and
 	// setting up a request once instead of per call is measurably cheaper.
 	request    *http.Request
@@ -98,7 +97,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	c := &Client{
 		request:    request,
 		baseURL:    strings.TrimSuffix(endpoint, "/portal/generate_link"),
-		endpoint:   endpoint,
 		apiKey:     apiKey,
 		insecure:   s.insecure,
 		authHeader: []string{"Bearer " + apiKey},
@@ -213,7 +211,11 @@ func (c *Client) GenerateLink(ctx context.Context, opts GenerateLinkOpts, callOp
 		if !failure.retryable || retry >= call.maxRetries {
 			return nil, failure.err
 		}
-		wait, ok := c.retry.wait(retry, failure.retryAfter)
+		var retryAfter time.Duration
+		if apiErr, ok := failure.err.(*APIError); ok {
+			retryAfter = apiErr.RetryAfter
+		}
+		wait, ok := c.retry.wait(retry, retryAfter)
 		if !ok {
 			return nil, failure.err
 		}
@@ -242,9 +244,8 @@ var jsonMediaType = []string{"application/json"}
 
 // failure is why an attempt did not produce a link.
 type failure struct {
-	err        error
-	retryable  bool
-	retryAfter time.Duration
+	err       error
+	retryable bool
 }
 
 // attempt makes one HTTP request and reads its answer.
@@ -304,7 +305,7 @@ func (c *Client) readResponse(ctx context.Context, resp *http.Response, requestI
 	if !ok {
 		apiErr := newAPIError(resp.StatusCode, resp.Header, body, c.now())
 		apiErr.Message = c.scrub(apiErr.Message)
-		return nil, &failure{err: apiErr, retryable: retryableStatus(resp.StatusCode), retryAfter: apiErr.RetryAfter}
+		return nil, &failure{err: apiErr, retryable: retryableStatus(resp.StatusCode)}
 	}
 	switch {
 	case errors.Is(readErr, errBodyTooLarge):

@@ -190,7 +190,7 @@ func TestNewClientConfiguration(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tt.wantURL, c.endpoint)
+			assert.Equal(t, tt.wantURL, c.request.URL.String())
 		})
 	}
 }
@@ -200,12 +200,12 @@ func TestNewClientEnvironment(t *testing.T) {
 	t.Setenv(EnvBaseURL, "http://127.0.0.1:8484/")
 	c, err := NewClient("")
 	require.NoError(t, err)
-	assert.Equal(t, "http://127.0.0.1:8484/portal/generate_link", c.endpoint)
+	assert.Equal(t, "http://127.0.0.1:8484/portal/generate_link", c.request.URL.String())
 	assert.Equal(t, []string{"Bearer sk_test_from_env"}, c.authHeader)
 
 	c, err = NewClient(testKey, WithBaseURL("https://eu.example.com"))
 	require.NoError(t, err)
-	assert.Equal(t, "https://eu.example.com/portal/generate_link", c.endpoint, "WithBaseURL beats the environment")
+	assert.Equal(t, "https://eu.example.com/portal/generate_link", c.request.URL.String(), "WithBaseURL beats the environment")
 	assert.Equal(t, []string{"Bearer " + testKey}, c.authHeader, "an explicit key beats the environment")
 
 	t.Setenv(EnvBaseURL, "http://mock.ci.internal:8484")

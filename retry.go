@@ -35,7 +35,7 @@ func retryableStatus(code int) bool {
 // retryableError reports whether a transport error may succeed on another
 // attempt. Connection failures, resets and timeouts may; a cancelled or
 // expired context, a certificate that does not verify, a TLS handshake with
-// something that does not speak TLS, or a refused redirect will not. The
+// something that does not speak TLS, or a malformed request will not. The
 // Idempotency-Key header makes a retried POST safe even when the first one
 // reached the API.
 func retryableError(ctx context.Context, err error) bool {
@@ -54,11 +54,10 @@ func retryableError(ctx context.Context, err error) bool {
 		errors.As(err, &certErr), errors.As(err, &recordHdrErr):
 		return false
 	}
-	// net/http reports these only as text.
+	// net/http reports these only as text. (Redirects never get here: the
+	// client returns them as responses.)
 	msg := err.Error()
-	return !strings.Contains(msg, "unsupported protocol scheme") &&
-		!strings.Contains(msg, "invalid header") &&
-		!strings.Contains(msg, "stopped after") // redirect policy
+	return !strings.Contains(msg, "unsupported protocol scheme") && !strings.Contains(msg, "invalid header")
 }
 
 // parseRetryAfter reads a Retry-After header in either of its forms,
