@@ -51,25 +51,19 @@ func RedirectHandler(c *Client, pick func(*http.Request) (GenerateLinkOpts, erro
 			return
 		}
 		opts, err := pick(r)
-		if err != nil {
-			var invalid *ValidationError
-			if errors.As(err, &invalid) {
-				c.logRedirectFailure(r, http.StatusBadRequest, "options refused by pick", err)
-				plainError(w, http.StatusBadRequest, "Bad request.")
-				return
+		var invalid *ValidationError
+		switch {
+		case err == nil:
+			err = c.Redirect(w, r, opts)
+			if err == nil || r.Context().Err() != nil {
+				return // redirected, or the browser went away and nobody would read an answer
 			}
+		case !errors.As(err, &invalid):
 			c.logRedirectFailure(r, http.StatusForbidden, "access refused by pick", err)
 			plainError(w, http.StatusForbidden, "You do not have access to this Admin Portal.")
 			return
 		}
-		err = c.Redirect(w, r, opts)
-		if err == nil {
-			return
-		}
-		if r.Context().Err() != nil {
-			return // the browser went away: nobody would read an answer
-		}
-		var invalid *ValidationError
+		// err is pick's *ValidationError or the call's error.
 		var apiErr *APIError
 		switch {
 		case errors.As(err, &invalid):
