@@ -49,25 +49,31 @@ func (eb *errorBody) decode(body []byte) bool {
 		return true
 	}
 	// A member of an unexpected type spoils only itself.
-	*eb = errorBody{}
 	var raw map[string]json.RawMessage
 	if json.Unmarshal(body, &raw) != nil {
 		return false
 	}
-	for name, dst := range map[string]any{
-		"code": &eb.Code, "message": &eb.Message, "error": &eb.Error,
-		"error_description": &eb.ErrorDescription, "errors": &eb.Errors,
-	} {
-		if v, ok := raw[name]; ok && json.Unmarshal(v, dst) != nil {
-			switch dst := dst.(type) {
-			case *string:
-				*dst = ""
-			case *[]FieldError:
-				*dst = nil
-			}
-		}
+	var fields []FieldError
+	if json.Unmarshal(raw["errors"], &fields) != nil {
+		fields = nil
+	}
+	*eb = errorBody{
+		Code:             rawString(raw["code"]),
+		Message:          rawString(raw["message"]),
+		Error:            rawString(raw["error"]),
+		ErrorDescription: rawString(raw["error_description"]),
+		Errors:           fields,
 	}
 	return true
+}
+
+// rawString returns v if it is a JSON string, else "".
+func rawString(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 // decodePlain reads an error body made only of the known members with

@@ -76,11 +76,15 @@ func (l *connLimiter) notify() {
 		return
 	}
 	l.mu.Lock()
+	l.wakeLocked()
+	l.mu.Unlock()
+}
+
+func (l *connLimiter) wakeLocked() {
 	if l.changed != nil {
 		close(l.changed)
 		l.changed = nil
 	}
-	l.mu.Unlock()
 }
 
 // DialContext is the transport's dialer.
@@ -126,10 +130,7 @@ func (l *connLimiter) DialContext(ctx context.Context, network, addr string) (ne
 func (l *connLimiter) release() {
 	l.mu.Lock()
 	l.conns--
-	if l.changed != nil {
-		close(l.changed)
-		l.changed = nil
-	}
+	l.wakeLocked()
 	l.mu.Unlock()
 }
 
