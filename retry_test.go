@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -219,24 +220,44 @@ func TestSleepContextStopsEarly(t *testing.T) {
 	assert.NoError(t, sleepContext(context.Background(), -time.Second))
 }
 
-func TestRetriesDroppedConnections(t *testing.T) {
+// TestRetriesBrokenAnswers: a connection that breaks before or during the
+// answer is retried, and the retry gets the link.
+func TestRetriesBrokenAnswers(t *testing.T) {
 	t.Parallel()
-	var n atomic.Int64
-	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) == 1 {
-			conn, _, err := w.(http.Hijacker).Hijack()
+	for _, tt := range []struct {
+		name    string
+		breakIt func(w http.ResponseWriter)
+	}{
+		{"dropped before any answer", func(w http.ResponseWriter) {
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				_ = conn.Close()
+			}
+		}},
+		{"body short of its Content-Length", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "500")
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, `{"link":"https://setup.wor`)
+			// returning closes the connection
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var n atomic.Int64
+			f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1) == 1 {
+					tt.breakIt(w)
+					return
+				}
+				linkHandler(w, r)
+			})
+			c, slept := f.newTestClient(t)
+			link, err := c.GenerateLink(context.Background(), auditLogs)
 			require.NoError(t, err)
-			_ = conn.Close() // the connection drops before any answer
-			return
-		}
-		linkHandler(w, r)
-	})
-	c, slept := f.newTestClient(t)
-	link, err := c.GenerateLink(context.Background(), auditLogs)
-	require.NoError(t, err)
-	assert.Equal(t, testLink, link.Link)
-	assert.Equal(t, int64(2), n.Load())
-	assert.Len(t, slept.all(), 1)
+			assert.Equal(t, testLink, link.Link)
+			assert.Equal(t, int64(2), n.Load())
+			assert.Len(t, slept.all(), 1)
+		})
+	}
 }
 
 func TestConnectionRefusedIsRetriedThenReported(t *testing.T) {
