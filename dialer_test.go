@@ -21,6 +21,18 @@ func (d *pipeDialer) dial(context.Context, string, string) (net.Conn, error) {
 	return c, nil
 }
 
+// limiterWithOneCall returns a limiter with one call in flight on one
+// open connection.
+func limiterWithOneCall(t *testing.T) (*connLimiter, *pipeDialer) {
+	t.Helper()
+	d := &pipeDialer{}
+	l := &connLimiter{dial: d.dial}
+	c, err := l.DialContext(l.beginAttempt(context.Background()), "tcp", "api:443")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return l, d
+}
+
 // dialWhenBlocked starts a dial for ac and returns once it waits, with the
 // channel its outcome will arrive on.
 func dialWhenBlocked(l *connLimiter, ac *attemptContext) <-chan error {
@@ -62,12 +74,7 @@ func TestConnLimiterDialsWhileCallsOutnumberConnections(t *testing.T) {
 
 func TestConnLimiterWaitsThenGivesUpWhenServed(t *testing.T) {
 	t.Parallel()
-	d := &pipeDialer{}
-	l := &connLimiter{dial: d.dial}
-	a1 := l.beginAttempt(context.Background())
-	c1, err := l.DialContext(a1, "tcp", "api:443")
-	require.NoError(t, err)
-	defer c1.Close()
+	l, d := limiterWithOneCall(t)
 
 	// A dial with no more calls than connections waits, since a connection
 	// is about to be free...
@@ -81,12 +88,7 @@ func TestConnLimiterWaitsThenGivesUpWhenServed(t *testing.T) {
 
 func TestConnLimiterWaitingDialProceedsWhenDemandRises(t *testing.T) {
 	t.Parallel()
-	d := &pipeDialer{}
-	l := &connLimiter{dial: d.dial}
-	a1 := l.beginAttempt(context.Background())
-	c1, err := l.DialContext(a1, "tcp", "api:443")
-	require.NoError(t, err)
-	defer c1.Close()
+	l, d := limiterWithOneCall(t)
 
 	a2 := &attemptContext{Context: context.Background()}
 	result := dialWhenBlocked(l, a2)
