@@ -309,7 +309,7 @@ func (c *Client) readResponse(ctx context.Context, resp *http.Response, requestI
 	}
 	switch {
 	case errors.Is(readErr, errBodyTooLarge):
-		return nil, c.invalidResponse(resp, fmt.Sprintf("the body is larger than %d bytes", MaxSuccessBodySize))
+		return nil, c.invalidResponse(resp.StatusCode, requestID, fmt.Sprintf("the body is larger than %d bytes", MaxSuccessBodySize))
 	case readErr != nil:
 		// A connection that broke mid-body: the API may well answer the
 		// next attempt, which the Idempotency-Key makes safe.
@@ -318,9 +318,9 @@ func (c *Client) readResponse(ctx context.Context, resp *http.Response, requestI
 	link, found := parseLink(body)
 	switch {
 	case !found:
-		return nil, c.invalidResponse(resp, "the body is not a JSON object with a link: "+excerpt(body))
+		return nil, c.invalidResponse(resp.StatusCode, requestID, "the body is not a JSON object with a link: "+excerpt(body))
 	case webURLRule(link, c.insecure) != "":
-		return nil, c.invalidResponse(resp, "the link is not an absolute https URL")
+		return nil, c.invalidResponse(resp.StatusCode, requestID, "the link is not an absolute https URL")
 	}
 	return &Link{Link: link, ExpiresAt: c.now().Add(LinkLifetime)}, nil
 }
@@ -328,12 +328,12 @@ func (c *Client) readResponse(ctx context.Context, resp *http.Response, requestI
 // invalidResponse is the failure for a 2xx answer without a usable link. It
 // is not retried: the server answered, and asking again would repeat the
 // answer.
-func (c *Client) invalidResponse(resp *http.Response, why string) *failure {
+func (c *Client) invalidResponse(status int, requestID, why string) *failure {
 	return &failure{err: &APIError{
-		StatusCode: resp.StatusCode,
+		StatusCode: status,
 		Code:       "invalid_response",
 		Message:    c.scrub(why),
-		RequestID:  resp.Header.Get("X-Request-Id"),
+		RequestID:  requestID,
 	}}
 }
 
