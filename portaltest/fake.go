@@ -309,8 +309,16 @@ func deref(s *string) string {
 	return *s
 }
 
+// respond writes an answer and returns it for the record. A body that is
+// not a JSON object is served as HTML, like the proxy pages a fault mimics.
 func respond(w http.ResponseWriter, status int, body string) answer {
-	writeJSON(w, status, body)
+	if body != "" && body[0] != '{' {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	} else {
+		writeJSON(w, status, body)
+	}
 	return answer{status: status, body: body}
 }
 

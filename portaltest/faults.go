@@ -141,12 +141,6 @@ func (fault *Fault) apply(w http.ResponseWriter, r *http.Request, rec *Request, 
 		if body == "" {
 			body = defaultBody(fault.Status)
 		}
-		if body != "" && body[0] != '{' {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(fault.Status)
-			_, _ = w.Write([]byte(body))
-			return answer{status: fault.Status, body: body}, true
-		}
 		return respond(w, fault.Status, body), true
 	}
 	return answer{}, false
