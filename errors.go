@@ -2,6 +2,8 @@ package portal
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -11,234 +13,182 @@ import (
 	"unicode/utf8"
 )
 
-// Sentinel errors that [errors.Is] matches against an [*APIError] by its HTTP
-// status, so callers can branch on the class of failure without inspecting
-// status codes:
-//
-//	if errors.Is(err, portal.ErrNotFound) { ... }
+// Sentinel errors that [errors.Is] matches against an [*APIError] by its
+// HTTP status, as in errors.Is(err, portal.ErrRateLimited).
 var (
-	ErrBadRequest    = errors.New("portal: bad request")          // 400
-	ErrUnauthorized  = errors.New("portal: unauthorized")         // 401: missing or wrong API key
-	ErrForbidden     = errors.New("portal: forbidden")            // 403
-	ErrNotFound      = errors.New("portal: not found")            // 404
-	ErrConflict      = errors.New("portal: conflict")             // 409
-	ErrUnprocessable = errors.New("portal: unprocessable entity") // 422: the API rejected a field
-	ErrRateLimited   = errors.New("portal: rate limited")         // 429: see APIError.RetryAfter
-	ErrServer        = errors.New("portal: server error")         // any 5xx
-
-	// ErrInvalidResponse matches an APIError for a 2xx answer that held no
-	// usable link: malformed JSON, no link, or a link that is not https.
-	ErrInvalidResponse = errors.New("portal: invalid response")
+	ErrBadRequest      = errors.New("portal: bad request")          // 400, such as an unknown organization
+	ErrUnauthorized    = errors.New("portal: unauthorized")         // 401: a missing, wrong or revoked API key
+	ErrForbidden       = errors.New("portal: forbidden")            // 403
+	ErrNotFound        = errors.New("portal: not found")            // 404
+	ErrUnprocessable   = errors.New("portal: unprocessable entity") // 422: the API refused a field
+	ErrRateLimited     = errors.New("portal: rate limited")         // 429: see APIError.RetryAfter
+	ErrServer          = errors.New("portal: server error")         // any 5xx
+	ErrInvalidResponse = errors.New("portal: invalid response")     // a 2xx answer without a usable link
 )
 
-// ErrNoAPIKey is returned when neither the caller nor the WORKOS_API_KEY
-// environment variable supplies an API key.
+// ErrNoAPIKey means that neither the caller nor WORKOS_API_KEY supplied an
+// API key.
 var ErrNoAPIKey = errors.New("portal: no API key: pass one to NewClient or SetAPIKey, or set WORKOS_API_KEY")
 
-// ValidationError reports options that break a rule of the API. It is returned
-// before any request is sent, so it always means the caller must change the
-// input; retrying cannot help.
+// ValidationError reports options that break a rule of the API. Nothing was
+// sent: the input must change, as retrying cannot help.
 type ValidationError struct {
-	// Field is the API's name for the field, such as "organization" or
-	// "return_url", so one name identifies it in code, logs and API docs.
-	Field string
-	// Rule says what the value must be, e.g. "must start with org_".
-	Rule string
+	Field string // the API's name of the field, such as "return_url"
+	Rule  string // what the value must be, quoting the value
 }
 
 // Error returns "portal: invalid <field>: <rule>".
-func (e *ValidationError) Error() string {
-	return "portal: invalid " + e.Field + ": " + e.Rule
-}
+func (e *ValidationError) Error() string { return "portal: invalid " + e.Field + ": " + e.Rule }
 
-// FieldError is one field the API rejected in a 422 response.
+// FieldError is one field the API refused in a 422 answer.
 type FieldError struct {
-	Field   string `json:"field"`             // the API field, e.g. "intent"
-	Code    string `json:"code"`              // why, e.g. "intent_invalid"
-	Message string `json:"message,omitempty"` // an explanation, when the API gives one
+	Field   string `json:"field"`   // the API's field name, when it gives one
+	Code    string `json:"code"`    // why, such as "email_string_required"
+	Message string `json:"message"` // the API's explanation
 }
 
-// APIError is the error for every response the client cannot use: any status
-// outside 2xx, including redirects, which the client never follows, and a 2xx
-// answer without a usable link (Code "invalid_response"). Match its class with [errors.Is] and the
-// sentinels above; read the details with [errors.As].
+// APIError is the error for an answer the client cannot use: any status
+// outside 2xx (it never follows redirects), or a 2xx without a usable link.
+// Its text comes from the server, made safe to log: the API key masked,
+// control characters replaced, and each field cut to a bounded length.
 type APIError struct {
-	// StatusCode is the HTTP status of the response.
-	StatusCode int
-	// Code is the API's machine-readable error code ("not_found",
-	// "invalid_grant", …), empty when the response had none.
-	Code string
-	// Message is the API's human-readable explanation or, for a body that is
-	// not the API's JSON (a proxy's HTML page, say), a short excerpt of it.
-	Message string
-	// Errors lists the rejected fields of a 422 response.
-	Errors []FieldError
-	// RequestID is the X-Request-ID header; quote it to WorkOS support.
-	RequestID string
-	// RetryAfter is how long the server asked the client to wait (from the
-	// Retry-After header), or zero when it did not say.
-	RetryAfter time.Duration
+	StatusCode int           // the HTTP status
+	Code       string        // the API's error code, such as "invalid_request_parameters"
+	Message    string        // the API's explanation, or an excerpt of a body that is not the API's JSON
+	Errors     []FieldError  // the refused fields of a 422 answer
+	RequestID  string        // the X-Request-ID header: quote it to WorkOS support
+	RetryAfter time.Duration // the wait the server asked for with Retry-After, if any
 }
 
-// Error describes the failure on one line: status, code, message, field
-// errors, Retry-After and request ID, as far as known.
+// Error describes the failure on one line of at most 1 KB.
 func (e *APIError) Error() string {
 	var b strings.Builder
-	b.WriteString("portal: ")
-	b.WriteString(strconv.Itoa(e.StatusCode))
-	if text := http.StatusText(e.StatusCode); text != "" {
-		b.WriteByte(' ')
-		b.WriteString(text)
-	}
-	if e.Code != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Code)
-	}
-	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
-	}
-	for i, fe := range e.Errors {
-		if i == 0 {
-			b.WriteString(" (")
-		} else {
-			b.WriteString(", ")
+	b.WriteString("portal: " + strconv.Itoa(e.StatusCode) + " " + http.StatusText(e.StatusCode))
+	for _, s := range []string{e.Code, e.Message} {
+		if s != "" {
+			b.WriteString(": " + s)
 		}
-		b.WriteString(fe.Field)
-		if fe.Code != "" {
-			b.WriteString(": ")
-			b.WriteString(fe.Code)
+	}
+	sep := " ("
+	for _, fe := range e.Errors {
+		b.WriteString(sep)
+		sep = "; "
+		if fe.Field != "" {
+			b.WriteString(fe.Field + ": ")
 		}
-		if i == len(e.Errors)-1 {
-			b.WriteByte(')')
-		}
+		b.WriteString(cmp.Or(fe.Message, fe.Code))
+	}
+	if len(e.Errors) > 0 {
+		b.WriteString(")")
 	}
 	if e.RetryAfter > 0 {
-		b.WriteString(" [retry after ")
-		b.WriteString(e.RetryAfter.String())
-		b.WriteByte(']')
+		b.WriteString(" [retry after " + e.RetryAfter.String() + "]")
 	}
 	if e.RequestID != "" {
-		b.WriteString(" [request ID ")
-		b.WriteString(e.RequestID)
-		b.WriteByte(']')
+		b.WriteString(" [request ID " + e.RequestID + "]")
 	}
-	return b.String()
+	return truncate(b.String(), 1024)
 }
 
-// Is makes errors.Is(err, ErrNotFound) and its siblings true for an APIError
-// of the matching status.
+// sentinelStatus maps each sentinel to the range of statuses it matches.
+var sentinelStatus = map[error][2]int{
+	ErrBadRequest: {400, 400}, ErrUnauthorized: {401, 401}, ErrForbidden: {403, 403},
+	ErrNotFound: {404, 404}, ErrUnprocessable: {422, 422}, ErrRateLimited: {429, 429},
+	ErrServer: {500, 599}, ErrInvalidResponse: {200, 299},
+}
+
+// Is makes errors.Is(err, ErrRateLimited) and its siblings true for an
+// APIError of the matching status.
 func (e *APIError) Is(target error) bool {
-	switch target {
-	case ErrBadRequest:
-		return e.StatusCode == http.StatusBadRequest
-	case ErrUnauthorized:
-		return e.StatusCode == http.StatusUnauthorized
-	case ErrForbidden:
-		return e.StatusCode == http.StatusForbidden
-	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
-	case ErrConflict:
-		return e.StatusCode == http.StatusConflict
-	case ErrUnprocessable:
-		return e.StatusCode == http.StatusUnprocessableEntity
-	case ErrRateLimited:
-		return e.StatusCode == http.StatusTooManyRequests
-	case ErrServer:
-		return e.StatusCode >= 500 && e.StatusCode <= 599
-	case ErrInvalidResponse:
-		return e.StatusCode >= 200 && e.StatusCode <= 299
-	}
-	return false
+	r, ok := sentinelStatus[target]
+	return ok && r[0] <= e.StatusCode && e.StatusCode <= r[1]
 }
 
-// Caps on what is read of a response body. Real answers are a few hundred
-// bytes; the caps keep a misbehaving proxy from making the client buffer
-// megabytes on the request path of its caller.
+// Bounds on the server text an APIError keeps, far above the API's own.
 const (
-	// MaxSuccessBodySize is the most of a 2xx body the client reads. A longer
-	// body is an error, not a truncated link.
-	MaxSuccessBodySize = 16 << 10
-	// MaxErrorBodySize is the most of an error body the client reads; the
-	// rest is ignored.
-	MaxErrorBodySize = 64 << 10
-	// maxExcerpt is how much of a body that is not the API's JSON is quoted
-	// in APIError.Message: enough to recognise a proxy's page, short enough
-	// for a log line.
-	maxExcerpt = 160
+	maxMessage   = 512 // messages
+	maxShortText = 128 // codes, field names, request IDs
+	maxExcerpt   = 200 // a body that is not JSON: enough to recognise a proxy's page
 )
 
-// errorBody holds every error shape the API and the SDKs have been seen to
-// use.
-type errorBody struct {
-	Code             string       `json:"code"`
-	Message          string       `json:"message"`
-	Error            string       `json:"error"`
-	ErrorDescription string       `json:"error_description"`
-	Errors           []FieldError `json:"errors"`
-}
-
-// newAPIError builds the error for a non-2xx response from its status,
-// headers and (capped) body.
-func newAPIError(status int, header http.Header, body []byte, now time.Time) *APIError {
+// newAPIError builds the error for an answer outside 2xx from its status,
+// header and (capped) body, in any of the shapes the API and the proxies
+// before it use.
+func newAPIError(status int, header http.Header, body []byte, key string) *APIError {
 	e := &APIError{
 		StatusCode: status,
-		RequestID:  header.Get("X-Request-ID"),
-		RetryAfter: parseRetryAfter(header.Get("Retry-After"), now),
+		RequestID:  clean(header.Get("X-Request-Id"), key, maxShortText),
+		RetryAfter: parseRetryAfter(header.Get("Retry-After"), time.Now()),
 	}
-	if status >= 300 && status <= 399 {
+	var members map[string]json.RawMessage
+	switch body = bytes.TrimSpace(body); {
+	case status >= 300 && status <= 399:
 		e.Message = "the API answered with a redirect, which the client does not follow"
 		return e
-	}
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
+	case len(body) > 0 && json.Unmarshal(body, &members) != nil:
+		e.Message = "unexpected response body: " + clean(string(body), key, maxExcerpt)
 		return e
 	}
-	var eb errorBody
-	if trimmed[0] != '{' || !eb.decode(trimmed) {
-		e.Message = "unexpected response body: " + excerpt(trimmed)
-		return e
+	// Each member is read on its own, so that one of an unexpected type
+	// spoils only itself. Some answers carry {"error": "..."} alone.
+	text := func(name string, max int) string {
+		var s string
+		_ = json.Unmarshal(members[name], &s)
+		return clean(s, key, max)
 	}
-	e.Code, e.Message = eb.Code, eb.Message
-	switch {
-	case eb.ErrorDescription != "": // OAuth style: error is the code, error_description the text.
-		if e.Code == "" {
-			e.Code = eb.Error
-		}
-		if e.Message == "" {
-			e.Message = eb.ErrorDescription
-		}
-	case eb.Error != "" && e.Message == "":
-		e.Message = eb.Error
-	}
-	if len(eb.Errors) > 0 {
-		e.Errors = eb.Errors
+	e.Code, e.Message = text("code", maxShortText), cmp.Or(text("message", maxMessage), text("error", maxMessage))
+	var fields []FieldError
+	_ = json.Unmarshal(members["errors"], &fields)
+	for _, fe := range fields[:min(len(fields), 20)] {
+		e.Errors = append(e.Errors, FieldError{clean(fe.Field, key, maxShortText), clean(fe.Code, key, maxShortText), clean(fe.Message, key, maxMessage)})
 	}
 	return e
 }
 
-// excerpt quotes the start of a body that is not JSON, with white space folded
-// and anything unprintable replaced, so it is safe in a one-line log message.
-func excerpt(body []byte) string {
+const redacted = "[REDACTED]"
+
+// clean makes server text safe to log: the key masked first (so that no cut
+// leaves part of it), white space folded, other control and format
+// characters (terminal escapes, bidi overrides) replaced, at most max bytes.
+func clean(s, key string, max int) string {
+	s = strings.Join(strings.Fields(maskKey(truncate(s, 4*max+len(key)), key)), " ")
+	return truncate(strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return utf8.RuneError
+	}, s), max)
+}
+
+// maskKey replaces with [REDACTED] every run of 8 or more characters that
+// also occurs in key: a server may echo the Authorization header, or a part
+// of it.
+func maskKey(s, key string) string {
+	n := min(8, len(key))
 	var b strings.Builder
-	space := false
-	for _, r := range string(body) {
-		if b.Len() >= maxExcerpt {
-			b.WriteString("…")
-			break
-		}
-		switch {
-		case unicode.IsSpace(r):
-			space = true
+	last := 0
+	for i := 0; n > 0 && i+n <= len(s); i++ {
+		if !strings.Contains(key, s[i:i+n]) {
 			continue
-		case r == utf8.RuneError || !unicode.IsPrint(r):
-			r = '?'
 		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
+		end := i + n
+		for end < len(s) && strings.Contains(key, s[i:end+1]) {
+			end++
 		}
-		space = false
-		b.WriteRune(r)
+		b.WriteString(s[last:i] + redacted)
+		i, last = end-1, end
 	}
-	return b.String()
+	if last == 0 {
+		return s
+	}
+	return b.String() + s[last:]
+}
+
+// truncate cuts s to at most max bytes at a character boundary, marking the
+// cut with an ellipsis.
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max-len("…")], "") + "…"
 }

@@ -14,122 +14,126 @@ import (
 	"github.com/adminportal/portal/portaltest"
 )
 
-// The WorkOS documentation's Go snippet, unchanged but for its import path.
-// Here a portaltest server stands in for the API through the same
-// environment variables a CI job would set.
+// The examples call a fake of the API from package portaltest; in
+// production, the client comes from portal.NewClient(os.Getenv("WORKOS_API_KEY")).
+
 func Example() {
-	srv := portaltest.NewServer()
-	defer srv.Close()
-	os.Setenv("WORKOS_BASE_URL", srv.URL)
-	os.Setenv("WORKOS_API_KEY", srv.APIKey)
-	defer os.Unsetenv("WORKOS_BASE_URL")
-	defer os.Unsetenv("WORKOS_API_KEY")
+	api := portaltest.NewServer()
+	defer api.Close()
+	client, err := portal.NewClient(api.APIKey, portal.WithBaseURL(api.URL))
+	if err != nil {
+		log.Fatal(err) // a missing key or a bad option: fail at start-up
+	}
 
-	apiKey := os.Getenv("WORKOS_API_KEY")
-	portal.SetAPIKey(apiKey)
-
-	// The ID of the organization to start an Admin Portal session for
-	organizationID := "org_123"
-
-	link, err := portal.GenerateLink(context.Background(), portal.GenerateLinkOpts{
-		Organization: organizationID,
+	// In a request handler:
+	link, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{
+		Organization: "org_01EHZNVPK3SFK441A1RGBFSHRT",
 		Intent:       portal.AuditLogs,
 	})
 	if err != nil {
-		log.Fatal(err)
+		log.Print(err)
+		return
 	}
-	// Redirect to link.Link
-	fmt.Println(strings.HasPrefix(link.Link, srv.URL+"/portal/launch?token="))
+	// http.Redirect(w, r, link.Link, http.StatusSeeOther)
+	fmt.Println(strings.HasPrefix(link.Link, api.URL+"/portal/launch?token="))
 	// Output: true
 }
 
-// A handler that sends the signed-in admin to the audit-log portal of their
-// organization. The client is built once at start-up and shared.
-func ExampleClient_GenerateLink() {
-	srv := portaltest.NewServer() // the real API in production: portal.NewClient(os.Getenv("WORKOS_API_KEY"))
-	defer srv.Close()
-	client, err := portal.NewClient(srv.APIKey, portal.WithBaseURL(srv.URL))
+func ExampleSetAPIKey() {
+	api := portaltest.NewServer()
+	defer api.Close()
+	os.Setenv("WORKOS_BASE_URL", api.URL) // as a CI job points unchanged code at a mock
+	defer os.Unsetenv("WORKOS_BASE_URL")
+
+	portal.SetAPIKey(api.APIKey) // usually os.Getenv("WORKOS_API_KEY")
+	link, err := portal.GenerateLink(context.Background(), portal.GenerateLinkOpts{
+		Organization: "org_123",
+		Intent:       portal.AuditLogs,
+	})
+	if err != nil {
+		log.Print(err)
+		return
+	}
+	fmt.Println(link.Link != "")
+	// Output: true
+}
+
+func ExampleRedirectHandler() {
+	api := portaltest.NewServer()
+	defer api.Close()
+	client, err := api.Client()
 	if err != nil {
 		log.Fatal(err)
 	}
 
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		orgID := "org_01EHZNVPK3SFK441A1RGBFSHRT" // from your session, after checking the user is an admin of it
-		link, err := client.GenerateLink(r.Context(), portal.GenerateLinkOpts{
-			Organization: orgID,
-			Intent:       portal.AuditLogs,
-			ReturnURL:    "https://app.example.com/settings",
-		})
-		if err != nil {
-			http.Error(w, "the Admin Portal is unavailable, try again shortly", http.StatusBadGateway)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store") // the link is a one-time credential
-		http.Redirect(w, r, link.Link, http.StatusSeeOther)
-	})
+	mux := http.NewServeMux()
+	mux.Handle("POST /settings/admin-portal/{intent}", portal.RedirectHandler(client,
+		func(r *http.Request) (portal.GenerateLinkOpts, error) {
+			// Take the organization from your own session, after checking
+			// that the signed-in user administers it.
+			intent, err := portal.ParseIntent(r.PathValue("intent")) // 400 unless documented
+			return portal.GenerateLinkOpts{Organization: "org_123", Intent: intent}, err
+		}))
 
-	rec := httptest.NewRecorder()
-	handler.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/settings/audit-logs", nil))
-	fmt.Println(rec.Code, strings.HasPrefix(rec.Header().Get("Location"), srv.URL+"/portal/launch?token="))
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/settings/admin-portal/audit_logs", nil))
+	fmt.Println(w.Code, strings.HasPrefix(w.Header().Get("Location"), api.URL))
 	// Output: 303 true
 }
 
-// Telling the caller's mistakes from the API's failures.
 func ExampleAPIError() {
-	srv := portaltest.NewServer(portaltest.WithOrganizations("org_123"))
-	defer srv.Close()
-	client, err := portal.NewClient(srv.APIKey, portal.WithBaseURL(srv.URL))
+	api := portaltest.NewServer()
+	defer api.Close()
+	_ = api.InjectFault(portaltest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "30"})
+	client, err := api.Client()
 	if err != nil {
 		log.Fatal(err)
 	}
 
-	for _, orgID := range []string{"acme", "org_456"} {
-		_, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: orgID, Intent: portal.SSO})
-		var invalid *portal.ValidationError
-		var apiErr *portal.APIError
-		switch {
-		case errors.As(err, &invalid):
-			// Nothing was sent: fix the input.
-			fmt.Println("invalid", invalid.Field)
-		case errors.Is(err, portal.ErrBadRequest) && errors.As(err, &apiErr):
-			fmt.Println(apiErr.StatusCode, apiErr.Message, apiErr.RequestID != "")
-		case err != nil:
-			fmt.Println("unexpected:", err)
-		}
+	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123"})
+	var apiErr *portal.APIError
+	if errors.Is(err, portal.ErrRateLimited) && errors.As(err, &apiErr) {
+		fmt.Println("rate limited; come back in", apiErr.RetryAfter)
 	}
-	// Output:
-	// invalid organization
-	// 400 Could not find an organization with the id, org_456. true
+	// Output: rate limited; come back in 30s
 }
 
-// Per-call options: an idempotency key of the caller's, and a tighter
-// deadline with no retries for a latency-sensitive path.
-func ExampleIdempotencyKey() {
-	srv := portaltest.NewServer()
-	defer srv.Close()
-	client, err := srv.Client()
+// An intent newer than this package is sent as it is; the API decides.
+// (The fake knows only the documented intents, so it refuses this one.)
+func ExampleIntent() {
+	api := portaltest.NewServer()
+	defer api.Close()
+	client, err := api.Client()
 	if err != nil {
 		log.Fatal(err)
 	}
-	opts := portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.DSync}
-	first, err := client.GenerateLink(context.Background(), opts, portal.IdempotencyKey("invite-8841"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	again, err := client.GenerateLink(context.Background(), opts, portal.IdempotencyKey("invite-8841"), portal.CallMaxRetries(0))
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(first.Link == again.Link)
+
+	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{
+		Organization: "org_123",
+		Intent:       portal.Intent("billing_portal"),
+	})
+	fmt.Println(errors.Is(err, portal.ErrUnprocessable))
 	// Output: true
 }
 
+func ExampleParseIntent() {
+	for _, name := range []string{"audit_logs", "Audit Logs"} {
+		intent, err := portal.ParseIntent(name)
+		fmt.Printf("%q %v\n", intent, err)
+	}
+	// Output:
+	// "audit_logs" <nil>
+	// "" portal: invalid intent: must be one of sso, dsync, audit_logs, log_streams, domain_verification, certificate_renewal or bring_your_own_key; got "Audit Logs"
+}
+
 func ExampleGenerateLinkOpts_Validate() {
-	err := portal.GenerateLinkOpts{
-		Organization: "org_123",
-		Intent:       portal.AuditLogs,
-		ReturnURL:    "http://app.example.com/settings",
-	}.Validate()
-	fmt.Println(err)
-	// Output: portal: invalid return_url: must use https; http is allowed only for localhost and loopback addresses; got "http://app.example.com/settings"
+	opts := portal.GenerateLinkOpts{Organization: "org_123", ReturnURL: "/settings"}
+	var invalid *portal.ValidationError
+	if err := opts.Validate(); errors.As(err, &invalid) {
+		fmt.Println(invalid.Field)
+		fmt.Println(err)
+	}
+	// Output:
+	// return_url
+	// portal: invalid return_url: must be an absolute http or https URL with a host; got "/settings"
 }

@@ -1,163 +1,155 @@
 package portal_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/adminportal/portal"
-	"github.com/adminportal/portal/portaltest"
 )
 
-const handlerKey = "sk_test_handler_9f8e7d6c5b4a"
+// stub is a portal.LinkGenerator for handler tests: it returns link or err
+// and counts calls.
+type stub struct {
+	link  string
+	err   error
+	calls atomic.Int64
+	got   portal.GenerateLinkOpts
+}
 
-func TestRedirectHandler(t *testing.T) {
+func (s *stub) GenerateLink(ctx context.Context, opts portal.GenerateLinkOpts) (*portal.Link, error) {
+	s.calls.Add(1)
+	s.got = opts
+	if s.err != nil {
+		return nil, s.err
+	}
+	return &portal.Link{Link: s.link}, nil
+}
+
+func pickAuditLogs(r *http.Request) (portal.GenerateLinkOpts, error) {
+	return portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.AuditLogs}, nil
+}
+
+func serve(h http.Handler, method string) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(method, "/admin-portal", nil))
+	return w
+}
+
+func TestRedirectHandlerRedirects(t *testing.T) {
 	t.Parallel()
-	auditLogs := portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs}
-	tests := []struct {
-		name        string
-		fault       *portaltest.Fault
-		key         string
-		pick        func(*http.Request) (portal.GenerateLinkOpts, error)
-		cancel      bool
-		wantStatus  int
-		wantHeader  map[string]string
-		wantBody    string
-		wantCalls   int
-		wantLogPart string
+	for _, method := range []string{http.MethodPost, http.MethodGet} {
+		g := &stub{link: recordedLink}
+		w := serve(portal.RedirectHandler(g, pickAuditLogs), method)
+		assert.Equal(t, http.StatusSeeOther, w.Code)
+		assert.Equal(t, recordedLink, w.Header().Get("Location"))
+		assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+		assert.Equal(t, "no-referrer", w.Header().Get("Referrer-Policy"))
+		assert.Equal(t, portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.AuditLogs}, g.got)
+	}
+}
+
+func TestRedirectHandlerSpendsNoLinkOnOtherMethods(t *testing.T) {
+	t.Parallel()
+	for _, method := range []string{http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions} {
+		g := &stub{link: recordedLink}
+		w := serve(portal.RedirectHandler(g, pickAuditLogs), method)
+		assert.Equal(t, http.StatusMethodNotAllowed, w.Code, method)
+		assert.Equal(t, "GET, POST", w.Header().Get("Allow"))
+		assert.Zero(t, g.calls.Load(), "%s costs no API call", method)
+	}
+}
+
+// signInFirst is an application's own error that answers the request
+// itself: a redirect to its sign-in page.
+type signInFirst struct{}
+
+func (signInFirst) Error() string { return "not signed in" }
+func (signInFirst) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/login?next=/settings", http.StatusSeeOther)
+}
+
+func TestRedirectHandlerFailures(t *testing.T) {
+	t.Parallel()
+	apiMessage := "Organization not found: 'org_1'. secret detail"
+	for _, tt := range []struct {
+		name     string
+		pickErr  error
+		callErr  error
+		status   int
+		location string
+		header   map[string]string
 	}{
-		{
-			name: "success", pick: fixed(auditLogs), wantStatus: http.StatusSeeOther, wantCalls: 1,
-			wantHeader: map[string]string{"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
-		},
-		{
-			name: "pick refuses", pick: refuse(errors.New("user is not an admin of org_123")),
-			wantStatus: http.StatusForbidden, wantBody: "You do not have access", wantCalls: 0, wantLogPart: "access refused",
-		},
-		{
-			name: "pick reports invalid input", pick: refuse(&portal.ValidationError{Field: "intent", Rule: "unknown"}),
-			wantStatus: http.StatusBadRequest, wantBody: "Bad request.", wantCalls: 0,
-		},
-		{
-			name: "invalid options reach no API", pick: fixed(portal.GenerateLinkOpts{Organization: "acme", Intent: portal.AuditLogs}),
-			wantStatus: http.StatusBadRequest, wantBody: "Bad request.", wantCalls: 0, wantLogPart: "invalid organization",
-		},
-		{
-			name: "upstream rate limit", pick: fixed(auditLogs), fault: &portaltest.Fault{Status: 429, RetryAfter: "37"},
-			wantStatus: http.StatusServiceUnavailable, wantHeader: map[string]string{"Retry-After": "37"}, wantCalls: 1, wantLogPart: `"request_id":"req_`,
-		},
-		{
-			name: "upstream rate limit without Retry-After", pick: fixed(auditLogs), fault: &portaltest.Fault{Status: 429, Count: 10},
-			wantStatus: http.StatusServiceUnavailable, wantHeader: map[string]string{"Retry-After": "5"}, wantCalls: 3,
-		},
-		{
-			name: "upstream 401", key: "sk_test_wrong", pick: fixed(auditLogs),
-			wantStatus: http.StatusBadGateway, wantBody: "unavailable", wantCalls: 1, wantLogPart: "401 Unauthorized",
-		},
-		{
-			name: "upstream 500", pick: fixed(auditLogs), fault: &portaltest.Fault{Status: 500, Count: 10, Body: `{"message":"secret internals ` + handlerKey + `"}`},
-			wantStatus: http.StatusBadGateway, wantCalls: 3,
-		},
-		{
-			name: "network failure", pick: fixed(auditLogs), fault: &portaltest.Fault{Drop: true, Count: 10},
-			wantStatus: http.StatusBadGateway, wantCalls: 3,
-		},
-		{
-			name: "browser went away", pick: fixed(auditLogs), cancel: true, wantStatus: 0, wantCalls: 0,
-		},
-		{
-			name: "nil pick", pick: nil, wantStatus: http.StatusInternalServerError, wantCalls: 0,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv := portaltest.Start(t, portaltest.WithAPIKey(handlerKey))
-			if tt.fault != nil {
-				require.NoError(t, srv.InjectFault(*tt.fault))
-			}
-			key := tt.key
-			if key == "" {
-				key = handlerKey
-			}
-			var logs bytes.Buffer
-			client, err := portal.NewClient(key, portal.WithBaseURL(srv.URL), portal.WithRetryBackoff(1, 1),
-				portal.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
-			require.NoError(t, err)
-
-			req := httptest.NewRequest(http.MethodPost, "/settings/admin-portal/audit_logs", nil)
-			if tt.cancel {
-				ctx, cancel := context.WithCancel(req.Context())
-				cancel()
-				req = req.WithContext(ctx)
-			}
-			rec := httptest.NewRecorder()
-			portal.RedirectHandler(client, tt.pick).ServeHTTP(rec, req)
-
-			if tt.wantStatus == 0 {
-				assert.False(t, rec.Flushed)
-				assert.Empty(t, rec.Body.String())
-				assert.Empty(t, rec.Header())
-			} else {
-				assert.Equal(t, tt.wantStatus, rec.Code)
-			}
-			for k, v := range tt.wantHeader {
-				assert.Equal(t, v, rec.Header().Get(k), k)
-			}
-			assert.Contains(t, rec.Body.String(), tt.wantBody)
-			assert.Len(t, srv.Requests(), tt.wantCalls)
-			if tt.wantStatus >= 400 {
-				assert.Equal(t, "text/plain; charset=utf-8", rec.Header().Get("Content-Type"))
-				assert.NotContains(t, rec.Body.String(), "secret internals")
-			}
-			if tt.wantStatus == http.StatusSeeOther {
-				reqs := srv.Requests()
-				assert.Equal(t, reqs[0].Link, rec.Header().Get("Location"))
-			}
-			if tt.wantLogPart != "" {
-				assert.Contains(t, logs.String(), tt.wantLogPart)
-			}
-			everything := rec.Body.String() + headerText(rec.Header()) + logs.String()
-			assert.NotContains(t, everything, handlerKey, "no response or log contains the API key")
-		})
+		{"pick refuses", errors.New("not an admin"), nil, http.StatusForbidden, "", nil},
+		{"pick finds bad input", &portal.ValidationError{Field: "intent", Rule: "x"}, nil, http.StatusBadRequest, "", nil},
+		{"pick's error renders itself", fmt.Errorf("settings: %w", signInFirst{}), nil, http.StatusSeeOther, "/login?next=/settings", nil},
+		{"invalid options", nil, &portal.ValidationError{Field: "organization", Rule: "is required"}, http.StatusBadRequest, "", nil},
+		{"API rate limits", nil, &portal.APIError{StatusCode: 429, Message: apiMessage, RetryAfter: 1500 * time.Millisecond},
+			http.StatusServiceUnavailable, "", map[string]string{"Retry-After": "2"}},
+		{"API rate limits without saying for how long", nil, &portal.APIError{StatusCode: 429},
+			http.StatusServiceUnavailable, "", map[string]string{"Retry-After": "1"}},
+		{"API refuses", nil, &portal.APIError{StatusCode: 400, Message: apiMessage}, http.StatusBadGateway, "", nil},
+		{"API down", nil, &portal.APIError{StatusCode: 503, Message: apiMessage}, http.StatusBadGateway, "", nil},
+		{"network", nil, errors.New("portal: dial tcp: connection refused"), http.StatusBadGateway, "", nil},
+		{"generator's error renders itself", nil, signInFirst{}, http.StatusSeeOther, "/login?next=/settings", nil},
+	} {
+		g := &stub{link: recordedLink, err: tt.callErr}
+		pick := func(*http.Request) (portal.GenerateLinkOpts, error) {
+			return portal.GenerateLinkOpts{Organization: "org_1"}, tt.pickErr
+		}
+		w := serve(portal.RedirectHandler(g, pick), http.MethodPost)
+		assert.Equal(t, tt.status, w.Code, tt.name)
+		assert.Equal(t, tt.location, w.Header().Get("Location"), tt.name)
+		for k, v := range tt.header {
+			assert.Equal(t, v, w.Header().Get(k), tt.name)
+		}
+		if tt.location == "" {
+			assert.Equal(t, "text/plain; charset=utf-8", w.Header().Get("Content-Type"), tt.name)
+			assert.Equal(t, "no-store", w.Header().Get("Cache-Control"), tt.name)
+			assert.NotContains(t, w.Body.String(), "secret", "%s: the API's message stays out of the page", tt.name)
+		}
+		if tt.pickErr != nil {
+			assert.Zero(t, g.calls.Load(), "%s: a refused request costs no API call", tt.name)
+		}
 	}
 }
 
-func fixed(opts portal.GenerateLinkOpts) func(*http.Request) (portal.GenerateLinkOpts, error) {
-	return func(*http.Request) (portal.GenerateLinkOpts, error) { return opts, nil }
-}
-
-func refuse(err error) func(*http.Request) (portal.GenerateLinkOpts, error) {
-	return func(*http.Request) (portal.GenerateLinkOpts, error) { return portal.GenerateLinkOpts{}, err }
-}
-
-func headerText(h http.Header) string {
-	var b strings.Builder
-	_ = h.Write(&b)
-	return b.String()
-}
-
-func TestClientRedirectLeavesErrorsToTheCaller(t *testing.T) {
+func TestRedirectHandlerWritesNothingWhenTheBrowserLeft(t *testing.T) {
 	t.Parallel()
-	srv := portaltest.Start(t, portaltest.WithOrganizations("org_123"))
-	client, err := srv.Client()
-	require.NoError(t, err)
-	rec := httptest.NewRecorder()
-	err = client.Redirect(rec, httptest.NewRequest(http.MethodPost, "/", nil), portal.GenerateLinkOpts{Organization: "org_404", Intent: portal.SSO})
-	require.ErrorIs(t, err, portal.ErrBadRequest)
-	assert.Empty(t, rec.Header(), "nothing is written on failure")
-	assert.Empty(t, rec.Body.String())
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &stub{err: fmt.Errorf("portal: %w", context.Canceled)}
+	h := portal.RedirectHandler(g, func(*http.Request) (portal.GenerateLinkOpts, error) {
+		cancel() // the browser goes away during the call
+		return portal.GenerateLinkOpts{Organization: "org_1"}, nil
+	})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodPost, "/admin-portal", nil))
+	assert.False(t, w.Flushed)
+	assert.Empty(t, w.Body.String())
+	assert.Empty(t, w.Header())
+}
 
-	rec = httptest.NewRecorder()
-	require.NoError(t, client.Redirect(rec, httptest.NewRequest(http.MethodPost, "/", nil), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.SSO}))
-	assert.Equal(t, http.StatusSeeOther, rec.Code)
-	assert.True(t, strings.HasPrefix(rec.Header().Get("Location"), srv.URL+"/portal/launch?token="))
+// TestRedirectHandlerWithTheClient runs the handler with a real Client,
+// against an API that refuses the key.
+func TestRedirectHandlerWithTheClient(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t, answer{status: 401, body: `{"message":"Unauthorized"}`})
+	srv := httptest.NewServer(portal.RedirectHandler(api.client(t), pickAuditLogs))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL, "", nil)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	body := new(strings.Builder)
+	_, _ = fmt.Fprint(body, resp.Body)
+	assert.NotContains(t, body.String(), testKey[8:])
 }

@@ -1,39 +1,44 @@
 package portal
 
-// Intent names the Admin Portal flow a link opens. The portal shows only the
-// screens of that flow, so an admin given an AuditLogs link cannot, for
-// example, reconfigure SSO.
+// Intent names the Admin Portal flow a link opens. Any well-formed name is
+// sent and the API decides, so that a newer intent than these works without
+// a new release: portal.Intent("new_intent").
 type Intent string
 
-// The intents the API accepts. Values are case-sensitive.
+// The intents the API documents.
 const (
-	// SSO lets the admin create and manage SSO connections.
-	SSO Intent = "sso"
-	// DSync lets the admin create Directory Sync connections.
-	DSync Intent = "dsync"
-	// AuditLogs lets the admin view and export the organization's Audit Log events.
-	AuditLogs Intent = "audit_logs"
-	// LogStreams lets the admin create Log Streams.
-	LogStreams Intent = "log_streams"
-	// DomainVerification lets the admin verify the organization's domains.
-	DomainVerification Intent = "domain_verification"
-	// CertificateRenewal lets the admin renew SAML certificates.
-	CertificateRenewal Intent = "certificate_renewal"
-	// BringYourOwnKey lets the admin configure Bring Your Own Key encryption.
-	BringYourOwnKey Intent = "bring_your_own_key"
+	SSO                Intent = "sso"                 // create and manage SSO connections
+	DSync              Intent = "dsync"               // create Directory Sync connections
+	AuditLogs          Intent = "audit_logs"          // view and export Audit Log events
+	LogStreams         Intent = "log_streams"         // stream Audit Log events to a SIEM
+	DomainVerification Intent = "domain_verification" // verify the organization's domains
+	CertificateRenewal Intent = "certificate_renewal" // renew a SAML signing certificate
+	BringYourOwnKey    Intent = "bring_your_own_key"  // set up Bring Your Own Key encryption
 )
 
-// Intents returns every intent the API accepts, in the order of the API
-// reference. The slice is new on each call, so callers may modify it.
-func Intents() []Intent {
-	return []Intent{SSO, DSync, AuditLogs, LogStreams, DomainVerification, CertificateRenewal, BringYourOwnKey}
+// ParseIntent returns the documented intent named s (exact case), or a
+// [*ValidationError] for any other string. Use it where input should be
+// limited to the intents this package knows, such as a URL path.
+func ParseIntent(s string) (Intent, error) {
+	switch i := Intent(s); i {
+	case SSO, DSync, AuditLogs, LogStreams, DomainVerification, CertificateRenewal, BringYourOwnKey:
+		return i, nil
+	}
+	return "", invalid("intent", "must be one of sso, dsync, audit_logs, log_streams, "+
+		"domain_verification, certificate_renewal or bring_your_own_key", s)
 }
 
-// Valid reports whether i is one of the intents the API accepts, with exact case.
-func (i Intent) Valid() bool {
-	switch i {
-	case SSO, DSync, AuditLogs, LogStreams, DomainVerification, CertificateRenewal, BringYourOwnKey:
-		return true
+// MarshalText returns the intent's name, for encoding/json, flag.TextVar
+// and other text encodings.
+func (i Intent) MarshalText() ([]byte, error) { return []byte(i), nil }
+
+// UnmarshalText accepts what the API might: an empty text (no intent) or
+// any well-formed name, documented or not. A malformed one, such as
+// "Audit Logs", is a [*ValidationError].
+func (i *Intent) UnmarshalText(text []byte) error {
+	if len(text) > 0 && !intentPattern.Match(text) {
+		return invalid("intent", intentRule, string(text))
 	}
-	return false
+	*i = Intent(text)
+	return nil
 }

@@ -3,190 +3,119 @@ package portal
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
-// This file is the retry policy, read top to bottom: which failures are
-// retried, how long to wait, and the budget that bounds retries client-wide.
+// The retry policy: which failures are retried, how long to wait before the
+// next attempt, and the budget that keeps retries off an API that is down.
+const (
+	defaultMaxRetries  = 2
+	maxMaxRetries      = 10
+	defaultBackoffBase = 500 * time.Millisecond
+	defaultBackoffMax  = 8 * time.Second
+	// attemptTimeout bounds one attempt, so that a connection that died
+	// silently costs a retry, not the caller's whole deadline.
+	attemptTimeout = 30 * time.Second
+	// maxRetryAfterWait is the longest Retry-After waited out; past it the
+	// error returns at once, its RetryAfter saying when to come back.
+	maxRetryAfterWait = 20 * time.Second
+)
 
-// retryAfterCeiling bounds the Retry-After values the client records, so
-// that absurd values (9999999999999 seconds) cannot overflow a Duration.
-const retryAfterCeiling = 24 * time.Hour
-
-// retryableStatus reports whether a response status is worth retrying: the
-// API is rate limiting or briefly unavailable. Other 4xx answers would only
-// repeat, and a 501 or 505 is permanent.
+// retryableStatus reports whether an answer may change on another attempt:
+// the API timed out (408, 504), is rate limiting (429) or is briefly
+// unavailable (500, 502, 503).
 func retryableStatus(code int) bool {
-	switch code {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
+	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests ||
+		code >= 500 && code <= 504 && code != http.StatusNotImplemented
 }
 
-// retryableError reports whether a transport error may succeed on another
-// attempt. Connection failures, resets and timeouts may; a cancelled or
-// expired context, a certificate that does not verify, a TLS handshake with
-// something that does not speak TLS, or a malformed request will not. The
-// Idempotency-Key header makes a retried POST safe even when the first one
-// reached the API.
+// retryableError reports whether a transport error may pass on another
+// attempt: not after the caller's context ended, nor for a certificate that
+// does not verify or a server that does not speak TLS.
 func retryableError(ctx context.Context, err error) bool {
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var (
-		verifyErr    *tls.CertificateVerificationError
-		unknownAuth  x509.UnknownAuthorityError
-		hostnameErr  x509.HostnameError
-		certErr      x509.CertificateInvalidError
-		recordHdrErr tls.RecordHeaderError
-	)
-	switch {
-	case errors.As(err, &verifyErr), errors.As(err, &unknownAuth), errors.As(err, &hostnameErr),
-		errors.As(err, &certErr), errors.As(err, &recordHdrErr):
-		return false
-	}
-	// net/http reports these only as text. (Redirects never get here: the
-	// client returns them as responses.)
-	msg := err.Error()
-	return !strings.Contains(msg, "unsupported protocol scheme") && !strings.Contains(msg, "invalid header")
+	var certErr *tls.CertificateVerificationError
+	var recordErr tls.RecordHeaderError
+	return ctx.Err() == nil && !errors.As(err, &certErr) && !errors.As(err, &recordErr)
 }
 
-// parseRetryAfter reads a Retry-After header in either of its forms,
-// delta-seconds ("7") or an HTTP date, as a wait from now. Missing,
-// negative, malformed and past values are zero, so the caller falls back to
-// its own backoff instead of retrying in a tight loop; huge values are
-// clamped to retryAfterCeiling instead of overflowing.
+// retryWait decides whether to try again after retries+1 attempts, the last
+// failing with err, and after what wait. It gives up on a final failure,
+// too long a Retry-After, a wait past ctx's deadline or an empty budget.
+func (c *Client) retryWait(ctx context.Context, err error, retryable bool, retries int) (time.Duration, bool) {
+	if !retryable || retries >= c.maxRetries {
+		return 0, false
+	}
+	var apiErr *APIError
+	var wait time.Duration
+	if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+		if apiErr.RetryAfter > maxRetryAfterWait {
+			return 0, false
+		}
+		wait = apiErr.RetryAfter
+	} else { // exponential backoff with full jitter, so that clients failing together retry apart
+		ceiling := c.backoffMax
+		if retries < 63 && c.backoffBase <= ceiling>>retries {
+			ceiling = c.backoffBase << retries
+		}
+		wait = time.Duration(rand.Int64N(int64(ceiling) + 1))
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		return 0, false
+	}
+	return wait, c.budget.spend()
+}
+
+// parseRetryAfter reads Retry-After in either form, delta-seconds ("7") or
+// an HTTP date, as a wait from now of at most a day. Missing, malformed and
+// past values are zero, so that the backoff applies instead.
 func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if v[0] >= '0' && v[0] <= '9' {
+	const ceiling = 24 * time.Hour
+	if v = strings.TrimSpace(v); v != "" && v[0] >= '0' && v[0] <= '9' {
 		secs, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			if errors.Is(err, strconv.ErrRange) {
-				return retryAfterCeiling
-			}
-			return 0
+		if errors.Is(err, strconv.ErrRange) || err == nil && secs > uint64(ceiling/time.Second) {
+			return ceiling
 		}
-		if secs > uint64(retryAfterCeiling/time.Second) {
-			return retryAfterCeiling
-		}
-		return time.Duration(secs) * time.Second
+		return time.Duration(secs) * time.Second // zero on error
 	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), ceiling)
 	}
-	d := t.Sub(now)
-	switch {
-	case d <= 0:
-		return 0
-	case d > retryAfterCeiling:
-		return retryAfterCeiling
-	}
-	return d
+	return 0
 }
 
-// retryPolicy decides how long to wait before the next attempt.
-type retryPolicy struct {
-	base, max     time.Duration // exponential backoff bounds
-	maxRetryAfter time.Duration // longest server-requested wait to honour
-	jitter        func(n int64) int64
-}
-
-// wait returns how long to sleep before retry number retry (0 for the
-// first), and false when the server asked for a wait longer than the policy
-// allows, in which case the caller should give up with the server's error.
-func (p *retryPolicy) wait(retry int, retryAfter time.Duration) (time.Duration, bool) {
-	if retryAfter > 0 {
-		return retryAfter, retryAfter <= p.maxRetryAfter
-	}
-	ceiling := p.max
-	if retry < 32 { // beyond, the shift would overflow; max applies anyway
-		if d := p.base << retry; d > 0 && d < ceiling {
-			ceiling = d
-		}
-	}
-	return time.Duration(p.jitter(int64(ceiling) + 1)), true
-}
-
-// randomJitter is the default jitter: uniform in [0, n).
-func randomJitter(n int64) int64 { return rand.Int64N(n) }
-
-// sleepContext waits for d or until ctx is done, whichever is first. It uses
-// a timer that it stops, so an early return leaves nothing running.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// retryBudget is a client-wide token bucket in thousandths of a retry: a
-// retry spends 1000, a successful call earns refill back, up to capacity. It
-// caps the retries of a burst of failures at about capacity/1000, so during
-// an outage the load on the API stays close to one attempt per call, while
-// a client with occasional failures never runs dry.
+// retryBudget bounds retries client-wide, like the AWS SDKs' retry quota:
+// in an outage, retries would multiply the load on a failing API. A retry
+// spends one of 50 tokens and a success earns a tenth back, so occasional
+// failures never run it dry. It counts thousandths spent: zero is full.
 type retryBudget struct {
-	tokens   atomic.Int64
-	capacity int64
-	refill   int64
+	mu    sync.Mutex
+	spent int
 }
 
-const retryCost = 1000
+const (
+	budgetSize    = 50 * retryCost
+	retryCost     = 1000
+	successRefund = 100
+)
 
-func newRetryBudget(retries int, refillMillis int64) *retryBudget {
-	b := &retryBudget{capacity: int64(retries) * retryCost, refill: refillMillis}
-	b.tokens.Store(b.capacity)
-	return b
+func (b *retryBudget) spend() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ok := b.spent+retryCost <= budgetSize
+	if ok {
+		b.spent += retryCost
+	}
+	return ok
 }
 
-// take spends the cost of one retry, or reports false when the budget
-// cannot afford it. A nil budget (disabled) always allows.
-func (b *retryBudget) take() bool {
-	if b == nil {
-		return true
-	}
-	for {
-		n := b.tokens.Load()
-		if n < retryCost {
-			return false
-		}
-		if b.tokens.CompareAndSwap(n, n-retryCost) {
-			return true
-		}
-	}
-}
-
-// succeeded earns back part of a retry after a successful call.
-func (b *retryBudget) succeeded() {
-	if b == nil {
-		return
-	}
-	for {
-		n := b.tokens.Load()
-		if n >= b.capacity {
-			return
-		}
-		if b.tokens.CompareAndSwap(n, min(n+b.refill, b.capacity)) {
-			return
-		}
-	}
+func (b *retryBudget) earn(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.spent = max(b.spent-n, 0)
 }

@@ -1,356 +1,307 @@
-package portal
+package portal_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
-	"net"
 	"net/http"
-	"strconv"
+	"net/http/httptest"
 	"sync"
-	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/adminportal/portal"
 )
 
-var auditLogs = GenerateLinkOpts{Organization: "org_123", Intent: AuditLogs}
+// The retry tests run in synctest bubbles against an API served in memory:
+// waits, Retry-After and timeouts take no real time, and the times they
+// assert are exact.
 
-// scripted answers the n-th request with statuses[n] (200 with a link once
-// they run out), recording each request's Idempotency-Key.
-type scripted struct {
-	mu       sync.Mutex
-	statuses []int
-	header   http.Header
-	keys     []string
-}
+// inMemory serves requests with a handler, without a network, so that in a
+// bubble every wait is durable and the fake clock moves.
+type inMemory struct{ h http.Handler }
 
-func (s *scripted) handle(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	n := len(s.keys)
-	s.keys = append(s.keys, r.Header.Get("Idempotency-Key"))
-	s.mu.Unlock()
-	if n >= len(s.statuses) {
-		linkHandler(w, r)
-		return
-	}
-	for k, v := range s.header {
-		w.Header()[k] = v
-	}
-	writeJSON(w, s.statuses[n], `{"code":"x","message":"scripted failure"}`)
-}
-
-func TestRetriesRetryableStatusesWithOneIdempotencyKey(t *testing.T) {
-	t.Parallel()
-	for _, status := range []int{429, 500, 502, 503, 504} {
-		t.Run(strconv.Itoa(status), func(t *testing.T) {
-			t.Parallel()
-			s := &scripted{statuses: []int{status, status}}
-			f := newFakeAPI(t, s.handle)
-			c, slept := f.newTestClient(t)
-			link, err := c.GenerateLink(context.Background(), auditLogs)
-			require.NoError(t, err)
-			assert.Equal(t, testLink, link.Link)
-			require.Len(t, s.keys, 3)
-			assert.Regexp(t, uuidV4, s.keys[0])
-			assert.Equal(t, s.keys[0], s.keys[1])
-			assert.Equal(t, s.keys[0], s.keys[2])
-			require.Len(t, slept.all(), 2)
-			// Full jitter: the n-th wait is in [0, 500ms×2ⁿ].
-			assert.LessOrEqual(t, slept.all()[0], 500*time.Millisecond)
-			assert.LessOrEqual(t, slept.all()[1], time.Second)
-			assert.Equal(t, int64(1), f.conns.Load(), "retries reuse the connection")
-		})
-	}
-}
-
-func TestEachCallHasItsOwnIdempotencyKey(t *testing.T) {
-	t.Parallel()
-	s := &scripted{}
-	f := newFakeAPI(t, s.handle)
-	c, _ := f.newTestClient(t)
-	for i := 0; i < 3; i++ {
-		_, err := c.GenerateLink(context.Background(), auditLogs)
-		require.NoError(t, err)
-	}
-	assert.Len(t, map[string]bool{s.keys[0]: true, s.keys[1]: true, s.keys[2]: true}, 3)
-}
-
-func TestGivesUpAfterMaxRetries(t *testing.T) {
-	t.Parallel()
-	s := &scripted{statuses: []int{503, 503, 503, 503, 503}}
-	f := newFakeAPI(t, s.handle)
-	c, slept := f.newTestClient(t, WithMaxRetries(3))
-	_, err := c.GenerateLink(context.Background(), auditLogs)
-	require.ErrorIs(t, err, ErrServer)
-	assert.Len(t, s.keys, 4)
-	assert.Len(t, slept.all(), 3)
-}
-
-func TestNoRetryOnOtherStatuses(t *testing.T) {
-	t.Parallel()
-	for _, status := range []int{400, 401, 403, 404, 409, 422, 501, 505} {
-		t.Run(strconv.Itoa(status), func(t *testing.T) {
-			t.Parallel()
-			s := &scripted{statuses: []int{status}}
-			f := newFakeAPI(t, s.handle)
-			c, slept := f.newTestClient(t, WithMaxRetries(5))
-			_, err := c.GenerateLink(context.Background(), auditLogs)
-			var apiErr *APIError
-			require.ErrorAs(t, err, &apiErr)
-			assert.Equal(t, status, apiErr.StatusCode)
-			assert.Len(t, s.keys, 1)
-			assert.Empty(t, slept.all())
-		})
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 10, 21, 7, 28, 0, 0, time.UTC)
-	tests := []struct {
-		name      string
-		value     string
-		wantSleep time.Duration // exact wait; -1 means the jittered backoff
-		wantRetry bool
-	}{
-		{name: "seconds", value: "7", wantSleep: 7 * time.Second, wantRetry: true},
-		{name: "HTTP date", value: "Wed, 21 Oct 2026 07:28:03 GMT", wantSleep: 3 * time.Second, wantRetry: true},
-		{name: "zero", value: "0", wantSleep: -1, wantRetry: true},
-		{name: "negative", value: "-5", wantSleep: -1, wantRetry: true},
-		{name: "garbage", value: "soon", wantSleep: -1, wantRetry: true},
-		{name: "date in the past", value: "Wed, 21 Oct 2026 07:00:00 GMT", wantSleep: -1, wantRetry: true},
-		{name: "above the cap: a day", value: "86400", wantRetry: false},
-		{name: "above the cap: overflow", value: "9999999999999", wantRetry: false},
-		{name: "above the cap: beyond uint64", value: "99999999999999999999999", wantRetry: false},
-		{name: "above the cap: far date", value: "Fri, 21 Oct 2099 07:28:00 GMT", wantRetry: false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			s := &scripted{statuses: []int{429}, header: http.Header{"Retry-After": {tt.value}}}
-			f := newFakeAPI(t, s.handle)
-			c, slept := f.newTestClient(t)
-			c.now = func() time.Time { return now }
-			link, err := c.GenerateLink(context.Background(), auditLogs)
-			if !tt.wantRetry {
-				var apiErr *APIError
-				require.ErrorAs(t, err, &apiErr)
-				assert.ErrorIs(t, err, ErrRateLimited)
-				assert.Greater(t, apiErr.RetryAfter, DefaultMaxRetryAfter, "the error tells the caller how long to wait")
-				assert.LessOrEqual(t, apiErr.RetryAfter, retryAfterCeiling)
-				assert.Empty(t, slept.all())
-				assert.Len(t, s.keys, 1)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, testLink, link.Link)
-			require.Len(t, slept.all(), 1)
-			if tt.wantSleep >= 0 {
-				assert.Equal(t, tt.wantSleep, slept.all()[0])
-			} else {
-				assert.LessOrEqual(t, slept.all()[0], 500*time.Millisecond)
-			}
-		})
-	}
-}
-
-func TestBackoffIsExponentialAndCapped(t *testing.T) {
-	t.Parallel()
-	p := retryPolicy{base: 500 * time.Millisecond, max: 8 * time.Second, maxRetryAfter: time.Minute, jitter: func(n int64) int64 { return n - 1 }}
-	var got []time.Duration
-	for retry := 0; retry < 70; retry++ {
-		d, ok := p.wait(retry, 0)
-		require.True(t, ok)
-		got = append(got, d)
-	}
-	assert.Equal(t, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second}, got[:6])
-	for _, d := range got {
-		assert.LessOrEqual(t, d, 8*time.Second)
-		assert.GreaterOrEqual(t, d, time.Duration(0))
-	}
-	p.jitter = func(int64) int64 { return 0 }
-	d, _ := p.wait(3, 0)
-	assert.Equal(t, time.Duration(0), d, "full jitter reaches down to zero")
-}
-
-func TestRetryRespectsContextDeadline(t *testing.T) {
-	t.Parallel()
-	s := &scripted{statuses: []int{503}, header: http.Header{"Retry-After": {"10"}}}
-	f := newFakeAPI(t, s.handle)
-	c, slept := f.newTestClient(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err := c.GenerateLink(ctx, auditLogs)
-	// Waiting 10s would pass the deadline: the last error comes back at once.
-	require.ErrorIs(t, err, ErrServer)
-	assert.Empty(t, slept.all())
-	assert.Len(t, s.keys, 1)
-}
-
-func TestCancelDuringWait(t *testing.T) {
-	t.Parallel()
-	s := &scripted{statuses: []int{503, 503}}
-	f := newFakeAPI(t, s.handle)
-	c, _ := f.newTestClient(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	waiting := make(chan struct{})
-	c.sleep = func(ctx context.Context, d time.Duration) error {
-		close(waiting)
-		return sleepContext(ctx, time.Hour)
-	}
+func (m inMemory) RoundTrip(req *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	done := make(chan struct{})
 	go func() {
-		<-waiting
-		cancel()
+		defer close(done)
+		m.h.ServeHTTP(rec, req)
 	}()
-	_, err := c.GenerateLink(ctx, auditLogs)
-	require.ErrorIs(t, err, context.Canceled)
-	assert.ErrorIs(t, err, ErrServer, "the last API error stays reachable")
-	assert.Len(t, s.keys, 1)
-}
-
-func TestSleepContextStopsEarly(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	assert.ErrorIs(t, sleepContext(ctx, time.Hour), context.Canceled)
-	assert.NoError(t, sleepContext(context.Background(), time.Microsecond))
-	assert.NoError(t, sleepContext(context.Background(), -time.Second))
-}
-
-// TestRetriesBrokenAnswers: a connection that breaks before or during the
-// answer is retried, and the retry gets the link.
-func TestRetriesBrokenAnswers(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct {
-		name    string
-		breakIt func(w http.ResponseWriter)
-	}{
-		{"dropped before any answer", func(w http.ResponseWriter) {
-			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
-				_ = conn.Close()
-			}
-		}},
-		{"body short of its Content-Length", func(w http.ResponseWriter) {
-			w.Header().Set("Content-Length", "500")
-			w.WriteHeader(http.StatusOK)
-			_, _ = io.WriteString(w, `{"link":"https://setup.wor`)
-			// returning closes the connection
-		}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var n atomic.Int64
-			f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
-				if n.Add(1) == 1 {
-					tt.breakIt(w)
-					return
-				}
-				linkHandler(w, r)
-			})
-			c, slept := f.newTestClient(t)
-			link, err := c.GenerateLink(context.Background(), auditLogs)
-			require.NoError(t, err)
-			assert.Equal(t, testLink, link.Link)
-			assert.Equal(t, int64(2), n.Load())
-			assert.Len(t, slept.all(), 1)
-		})
+	select {
+	case <-done:
+		return rec.Result(), nil
+	case <-req.Context().Done():
+		<-done
+		return nil, req.Context().Err()
 	}
 }
 
-func TestConnectionRefusedIsRetriedThenReported(t *testing.T) {
-	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	c, err := NewClient(testKey, WithBaseURL("http://"+addr))
-	require.NoError(t, err)
-	s := &sleeps{}
-	c.sleep = s.sleep
-	_, err = c.GenerateLink(context.Background(), auditLogs)
-	var opErr *net.OpError
-	require.ErrorAs(t, err, &opErr)
-	assert.Len(t, s.all(), DefaultMaxRetries)
-	assert.NotContains(t, err.Error(), testKey)
+// step is one scripted answer: a status with headers, a transport error,
+// or (hang) no answer until the request is cancelled.
+type step struct {
+	status int
+	header map[string]string
+	err    error
+	hang   bool
 }
 
-func TestRetryBudget(t *testing.T) {
-	t.Parallel()
-	b := newRetryBudget(2, 500)
-	assert.True(t, b.take())
-	assert.True(t, b.take())
-	assert.False(t, b.take(), "empty after two retries")
-	b.succeeded()
-	assert.False(t, b.take(), "half a retry earned back is not enough")
-	b.succeeded()
-	assert.True(t, b.take())
-	for i := 0; i < 100; i++ {
-		b.succeeded()
+// script answers attempts with its steps in turn (the last repeats) and
+// records when each arrived and with which Idempotency-Key.
+type script struct {
+	mu    sync.Mutex
+	steps []step
+	at    []time.Time
+	keys  []string
+}
+
+func (s *script) RoundTrip(req *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	s.at = append(s.at, time.Now())
+	s.keys = append(s.keys, req.Header.Get("Idempotency-Key"))
+	st := s.steps[min(len(s.at), len(s.steps))-1]
+	s.mu.Unlock()
+	if st.err != nil {
+		return nil, st.err
 	}
-	assert.Equal(t, int64(2*retryCost), b.tokens.Load(), "never above capacity")
-	var disabled *retryBudget
-	assert.True(t, disabled.take())
-	disabled.succeeded()
-}
-
-// TestRetryBudgetBoundsOutageLoad is the outage target: 64 goroutines making
-// 3 calls each with WithMaxRetries(3) against an API that always answers
-// 503 make at most 1.5 attempts per call.
-func TestRetryBudgetBoundsOutageLoad(t *testing.T) {
-	t.Parallel()
-	f := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusServiceUnavailable, `{"message":"down"}`)
-	})
-	c, _ := f.newTestClient(t, WithMaxRetries(3))
-	const goroutines, calls = 64, 3
-	concurrently(goroutines, calls, func() {
-		_, err := c.GenerateLink(context.Background(), auditLogs)
-		assert.ErrorIs(t, err, ErrServer)
-	})
-	perCall := float64(f.requests.Load()) / (goroutines * calls)
-	t.Logf("attempts per call during the outage: %.2f", perCall)
-	assert.LessOrEqual(t, perCall, 1.5)
-
-	// Without a budget every call retries fully.
-	f2 := newFakeAPI(t, func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusServiceUnavailable, `{"message":"down"}`)
-	})
-	c2, _ := f2.newTestClient(t, WithMaxRetries(3), WithoutRetryBudget())
-	for i := 0; i < 10; i++ {
-		_, _ = c2.GenerateLink(context.Background(), auditLogs)
-	}
-	assert.Equal(t, int64(40), f2.requests.Load())
-}
-
-func TestRetryBudgetAllowsOccasionalRetries(t *testing.T) {
-	t.Parallel()
-	// One call in ten fails once, for far longer than the budget's size.
-	var n atomic.Int64
-	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1)%11 == 0 {
-			writeJSON(w, http.StatusBadGateway, "")
+	return inMemory{http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if st.hang {
+			<-r.Context().Done()
 			return
 		}
-		linkHandler(w, r)
+		for k, v := range st.header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(st.status)
+		if st.status == http.StatusCreated {
+			_, _ = io.WriteString(w, recordedBody)
+		} else {
+			_, _ = io.WriteString(w, `{"message":"`+http.StatusText(st.status)+`"}`)
+		}
+	})}.RoundTrip(req)
+}
+
+func (s *script) attempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.at)
+}
+
+// gaps returns the waits between consecutive attempts.
+func (s *script) gaps() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []time.Duration
+	for i := 1; i < len(s.at); i++ {
+		out = append(out, s.at[i].Sub(s.at[i-1]))
+	}
+	return out
+}
+
+func scriptedClient(t *testing.T, s *script, opts ...portal.Option) *portal.Client {
+	t.Helper()
+	c, err := portal.NewClient(testKey, append([]portal.Option{
+		portal.WithBaseURL("https://api.workos.com"), portal.WithHTTPClient(&http.Client{Transport: s}),
+	}, opts...)...)
+	require.NoError(t, err)
+	return c
+}
+
+var opts = portal.GenerateLinkOpts{Organization: "org_01EHZNVPK3SFK441A1RGBFSHRT", Intent: portal.AuditLogs}
+
+func TestRetryAfterIsWaitedOutExactly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: []step{
+			{status: 429, header: map[string]string{"Retry-After": "7"}},
+			{status: 503, header: map[string]string{"Retry-After": time.Now().Add(10 * time.Second).UTC().Format(http.TimeFormat)}},
+			{status: 201},
+		}}
+		link, err := scriptedClient(t, s).GenerateLink(context.Background(), opts)
+		require.NoError(t, err)
+		assert.Equal(t, recordedLink, link.Link)
+		assert.Equal(t, []time.Duration{7 * time.Second, 3 * time.Second}, s.gaps(), "delta-seconds, then an HTTP date")
+		assert.Len(t, s.keys, 3)
+		assert.Equal(t, s.keys[0], s.keys[2], "every attempt of a call carries one Idempotency-Key")
 	})
-	c, _ := f.newTestClient(t)
-	for i := 0; i < 2000; i++ {
-		_, err := c.GenerateLink(context.Background(), auditLogs)
-		require.NoError(t, err, "call %d", i)
+}
+
+func TestBackoffIsExponentialWithJitter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: []step{{status: 503}}}
+		_, err := scriptedClient(t, s, portal.WithMaxRetries(5), portal.WithRetryBackoff(100*time.Millisecond, 300*time.Millisecond)).
+			GenerateLink(context.Background(), opts)
+		require.ErrorIs(t, err, portal.ErrServer)
+		gaps := s.gaps()
+		require.Len(t, gaps, 5)
+		for i, ceiling := range []time.Duration{100, 200, 300, 300, 300} {
+			assert.LessOrEqual(t, gaps[i], ceiling*time.Millisecond, "retry %d waits at most min(max, base×2ⁿ)", i)
+		}
+	})
+}
+
+func TestWhichFailuresAreRetried(t *testing.T) {
+	for _, tt := range []struct {
+		step  step
+		retry bool
+	}{
+		{step{status: 408}, true}, {step{status: 429}, true}, {step{status: 500}, true}, {step{status: 502}, true},
+		{step{status: 503}, true}, {step{status: 504}, true}, {step{err: errors.New("connection reset by peer")}, true},
+		{step{status: 400}, false}, {step{status: 401}, false}, {step{status: 403}, false}, {step{status: 404}, false},
+		{step{status: 409}, false}, {step{status: 422}, false}, {step{status: 501}, false}, {step{status: 505}, false},
+		{step{err: &tls.CertificateVerificationError{Err: errors.New("x509: unknown authority")}}, false},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			s := &script{steps: []step{tt.step, {status: 201}}}
+			_, err := scriptedClient(t, s).GenerateLink(context.Background(), opts)
+			if tt.retry {
+				assert.NoError(t, err, "%+v", tt.step)
+				assert.Equal(t, 2, s.attempts())
+			} else {
+				assert.Error(t, err, "%+v", tt.step)
+				assert.Equal(t, 1, s.attempts(), "%+v is final", tt.step)
+			}
+		})
 	}
 }
 
-func TestRetryableError(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	assert.True(t, retryableError(ctx, &net.OpError{Op: "dial", Err: errors.New("connection refused")}))
-	assert.False(t, retryableError(ctx, context.Canceled))
-	assert.False(t, retryableError(ctx, context.DeadlineExceeded))
-	assert.False(t, retryableError(ctx, errors.New(`unsupported protocol scheme "ftp"`)))
-	done, cancel := context.WithCancel(ctx)
-	cancel()
-	assert.False(t, retryableError(done, errors.New("connection reset by peer")))
+func TestRetriesAreBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: []step{{status: 503, header: map[string]string{"Retry-After": "1"}}}}
+		_, err := scriptedClient(t, s, portal.WithMaxRetries(3)).GenerateLink(context.Background(), opts)
+		var apiErr *portal.APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 503, apiErr.StatusCode)
+		assert.Equal(t, time.Second, apiErr.RetryAfter)
+		assert.Equal(t, 4, s.attempts())
+
+		s = &script{steps: []step{{status: 503}}}
+		_, err = scriptedClient(t, s, portal.WithMaxRetries(0)).GenerateLink(context.Background(), opts)
+		assert.ErrorIs(t, err, portal.ErrServer)
+		assert.Equal(t, 1, s.attempts())
+	})
+}
+
+func TestLongRetryAfterIsReturnedNotWaited(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: []step{{status: 429, header: map[string]string{"Retry-After": "60"}}}}
+		start := time.Now()
+		_, err := scriptedClient(t, s).GenerateLink(context.Background(), opts)
+		var apiErr *portal.APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.ErrorIs(t, err, portal.ErrRateLimited)
+		assert.Equal(t, time.Minute, apiErr.RetryAfter)
+		assert.Contains(t, err.Error(), "[retry after 1m0s]")
+		assert.Equal(t, 1, s.attempts())
+		assert.Zero(t, time.Since(start))
+	})
+}
+
+func TestNoRetryThatWouldOutlastTheDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: []step{{status: 503, header: map[string]string{"Retry-After": "7"}}, {status: 201}}}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := scriptedClient(t, s).GenerateLink(ctx, opts)
+		assert.ErrorIs(t, err, portal.ErrServer, "the last answer, at once")
+		assert.Equal(t, 1, s.attempts())
+		assert.Zero(t, time.Since(start))
+	})
+}
+
+func TestCancelWhileWaitingToRetry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: []step{{status: 503, header: map[string]string{"Retry-After": "5"}}, {status: 201}}}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() {
+			_, err := scriptedClient(t, s).GenerateLink(ctx, opts)
+			done <- err
+		}()
+		synctest.Wait() // the call is waiting to retry
+		cancel()
+		err := <-done
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.ErrorIs(t, err, portal.ErrServer, "the answer that led to the wait is kept")
+		assert.Equal(t, 1, s.attempts())
+	})
+}
+
+// TestStalledAttemptIsRetried: a connection that died silently costs one
+// attempt's timeout (30s), not the call.
+func TestStalledAttemptIsRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: []step{{hang: true}, {status: 201}}}
+		start := time.Now()
+		link, err := scriptedClient(t, s, portal.WithRetryBackoff(time.Nanosecond, time.Nanosecond)).GenerateLink(context.Background(), opts)
+		require.NoError(t, err)
+		assert.Equal(t, recordedLink, link.Link)
+		assert.Equal(t, 2, s.attempts())
+		assert.Equal(t, 30*time.Second, time.Since(start).Round(time.Millisecond))
+	})
+}
+
+func TestCallersDeadlineEndsTheCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: []step{{hang: true}, {status: 201}}}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := scriptedClient(t, s).GenerateLink(ctx, opts)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 1, s.attempts(), "the caller's deadline is final")
+		assert.Equal(t, 2*time.Second, time.Since(start))
+	})
+}
+
+// TestRetryBudget: in an outage the client stops multiplying its load. Each
+// retry spends one of 50 tokens, a success earns a tenth back, and a wait
+// cut short gives its token back.
+func TestRetryBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		down := &script{steps: []step{{status: 503, header: map[string]string{"Retry-After": "1"}}}}
+		client := scriptedClient(t, down, portal.WithMaxRetries(1))
+		for range 49 {
+			_, _ = client.GenerateLink(context.Background(), opts)
+		}
+		require.Equal(t, 98, down.attempts(), "49 calls, each retried once")
+
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			synctest.Wait()
+			cancel()
+		}()
+		_, err := client.GenerateLink(ctx, opts)
+		require.ErrorIs(t, err, context.Canceled)
+		require.Equal(t, 99, down.attempts())
+
+		_, _ = client.GenerateLink(context.Background(), opts)
+		assert.Equal(t, 101, down.attempts(), "the cancelled wait gave its token back: one left")
+		_, _ = client.GenerateLink(context.Background(), opts)
+		_, _ = client.GenerateLink(context.Background(), opts)
+		assert.Equal(t, 103, down.attempts(), "the budget is spent: one attempt a call")
+	})
+}
+
+func TestRetryAfterValues(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for value, want := range map[string]time.Duration{
+			"0": 0, "7": 7 * time.Second, " 12 ": 12 * time.Second, "-3": 0, "1.5": 0, "soon": 0, "": 0,
+			"99999999999999999999999": 24 * time.Hour, "86401": 24 * time.Hour,
+			time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat): 90 * time.Second,
+			time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat):       0,
+		} {
+			s := &script{steps: []step{{status: 429, header: map[string]string{"Retry-After": value}}}}
+			_, err := scriptedClient(t, s, portal.WithMaxRetries(0)).GenerateLink(context.Background(), opts)
+			var apiErr *portal.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, want, apiErr.RetryAfter, "Retry-After: %q", value)
+		}
+	})
 }

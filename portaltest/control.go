@@ -2,31 +2,53 @@ package portaltest
 
 import (
 	"encoding/json"
+	"mime"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 )
 
-// control serves the endpoints under /__mock/ through which test suites in
+// control serves the endpoints under /__mock/, through which test suites in
 // any language inspect and steer the fake:
 //
 //	GET    /__mock/health    {"status":"ok"}
-//	GET    /__mock/requests  the recorded requests, as a JSON array
+//	GET    /__mock/requests  {"total": n, "requests": [...]}, the recorded requests;
+//	                         with ?min=N, once N requests have arrived (a test waits without sleeping)
 //	POST   /__mock/reset     forget requests, links and faults
-//	POST   /__mock/faults    add a fault (JSON, see faultJSON)
+//	POST   /__mock/faults    add a fault (a JSON faultJSON)
 //	DELETE /__mock/faults    remove every fault
+//
+// A web page the developer happens to visit must not steer the fake, so
+// cross-site requests are refused (by Origin or Sec-Fetch-Site), and every
+// request that changes something must be application/json, which no form
+// can send and no script can send cross-site without the CORS approval
+// that the fake never gives.
 func (f *Fake) control(w http.ResponseWriter, r *http.Request) {
-	route := r.Method + " " + r.URL.Path
-	switch route {
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" || !sameOrigin(r) {
+		messageAnswer(http.StatusForbidden, "Cross-site requests to the control endpoints are refused.").write(w)
+		return
+	}
+	if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method != http.MethodGet && mediaType != "application/json" {
+		messageAnswer(http.StatusUnsupportedMediaType, "Control requests must be sent as Content-Type: application/json.").write(w)
+		return
+	}
+	switch r.Method + " " + r.URL.Path {
 	case "GET /__mock/health":
-		writeJSON(w, http.StatusOK, `{"status":"ok"}`)
+		jsonAnswer(http.StatusOK, map[string]string{"status": "ok"}).write(w)
 	case "GET /__mock/requests":
-		reqs := f.Requests()
-		b, err := json.Marshal(reqs)
-		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, `{"message":"encoding requests failed"}`)
-			return
+		if min, err := strconv.Atoi(r.URL.Query().Get("min")); err == nil {
+			if _, err := f.WaitForRequests(r.Context(), min); err != nil {
+				return // the caller gave up
+			}
 		}
-		writeJSON(w, http.StatusOK, string(b))
+		f.mu.Lock()
+		list := struct {
+			Total    int64     `json:"total"`
+			Requests []Request `json:"requests"`
+		}{f.log.total, f.log.snapshot()}
+		f.mu.Unlock()
+		jsonAnswer(http.StatusOK, list).write(w)
 	case "POST /__mock/reset":
 		f.Reset()
 		w.WriteHeader(http.StatusNoContent)
@@ -35,11 +57,11 @@ func (f *Fake) control(w http.ResponseWriter, r *http.Request) {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
-			writeError(w, http.StatusBadRequest, "invalid fault JSON: "+err.Error())
+			messageAnswer(http.StatusBadRequest, "invalid fault JSON: "+err.Error()).write(w)
 			return
 		}
 		if err := f.InjectFault(in.fault()); err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			messageAnswer(http.StatusBadRequest, err.Error()).write(w)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -47,11 +69,22 @@ func (f *Fake) control(w http.ResponseWriter, r *http.Request) {
 		f.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		writeJSON(w, http.StatusNotFound, `{"code":"not_found","message":"Not Found"}`)
+		messageAnswer(http.StatusNotFound, "Not Found").write(w)
 	}
 }
 
-// faultJSON is a Fault as the control endpoint takes it, e.g.
+// sameOrigin reports whether a request carries no Origin (curl, SDKs) or the
+// origin of the address it was sent to.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host && (u.Scheme == "https") == (r.TLS != nil)
+}
+
+// faultJSON is a Fault as POST /__mock/faults takes it, for example
 //
 //	{"status":429,"retry_after":"2","count":3}
 //	{"drop":true,"probability":0.2,"seed":7}
@@ -69,17 +102,7 @@ type faultJSON struct {
 }
 
 func (j faultJSON) fault() Fault {
-	return Fault{
-		Status: j.Status, Body: j.Body, RetryAfter: j.RetryAfter,
-		Latency: time.Duration(j.LatencyMS) * time.Millisecond,
-		Drop:    j.Drop, Malformed: j.Malformed,
-		Count: j.Count, Probability: j.Probability, Seed: j.Seed,
-	}
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	b, _ := json.Marshal(struct {
-		Message string `json:"message"`
-	}{msg})
-	writeJSON(w, status, string(b))
+	return Fault{Status: j.Status, Body: j.Body, RetryAfter: j.RetryAfter,
+		Latency: time.Duration(j.LatencyMS) * time.Millisecond, Drop: j.Drop, Malformed: j.Malformed,
+		Count: j.Count, Probability: j.Probability, Seed: j.Seed}
 }

@@ -2,91 +2,57 @@ package portaltest
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/adminportal/portal"
 )
 
-// maxRequestBody bounds what the fake reads of a request, as the API does.
-const maxRequestBody = 1 << 20
-
 // Fake is the fake API as an http.Handler, for tests that mount it in a
-// server of their own. Most tests want a Server instead. It is safe for
+// server of their own; most tests want a [Server]. It is safe for
 // concurrent use.
 type Fake struct {
-	apiKey string          // "" accepts any sk_test_ key
-	orgs   map[string]bool // nil: every well-formed ID exists
-	now    func() time.Time
+	baseURL string          // where the fake is reached: links point here
+	apiKey  string          // "" accepts any sk_test_ key
+	orgs    map[string]bool // nil: every well-formed ID exists
+	now     func() time.Time
 
 	closed    chan struct{} // closed by Close, to end injected latencies
 	closeOnce sync.Once
 
-	arrivals atomic.Int64 // numbers requests as they arrive, to keep Requests in arrival order
-
-	mu       sync.Mutex
-	requests []Request
-	links    map[string]*issuedLink // by token
-	replays  map[string]replay      // by Idempotency-Key
-	faults   []*activeFault
-}
-
-// Request is one generate-link request as the fake saw and answered it.
-type Request struct {
-	Time   time.Time   `json:"time"`   // when it arrived, by the fake's clock
-	Method string      `json:"method"` // as sent, POST unless the caller erred
-	Path   string      `json:"path"`   // /portal/generate_link
-	Header http.Header `json:"header"` // every header, Authorization included
-	// Body is the raw request body.
-	Body string `json:"body"`
-	// Opts holds the fields of the body, as far as they parsed.
-	Opts portal.GenerateLinkOpts `json:"opts"`
-	// IdempotencyKey and UserAgent repeat the headers of those names.
-	IdempotencyKey string `json:"idempotency_key"`
-	UserAgent      string `json:"user_agent"` // e.g. "adminportal-go/0.1.0"
-	// Status, Response and RequestID are what the fake answered; Status is
-	// zero for a dropped connection.
-	Status    int    `json:"status"`
-	Response  string `json:"response"`   // the body answered
-	RequestID string `json:"request_id"` // the X-Request-ID answered
-	// Link is the link issued, if any.
-	Link string `json:"link,omitempty"`
-	// Fault names the injected fault that shaped the answer, if any:
-	// "status", "drop", "malformed" or "latency".
-	Fault string `json:"fault,omitempty"`
-
-	arrival int64
+	mu     sync.Mutex
+	log    requestLog
+	links  map[string]*issuedLink // by token
+	faults []*activeFault
 }
 
 // issuedLink is a link the fake issued, until it is opened or expires.
 type issuedLink struct {
-	opts     portal.GenerateLinkOpts
+	req      linkRequest
 	issuedAt time.Time
 	used     bool
 }
 
-// replay is a stored answer to an Idempotency-Key: the API answers a retried
-// request with the answer of the first, so the work is done once.
-type replay struct {
-	bodyHash [32]byte
-	status   int
-	response string
-	link     string
-}
+// linkLifetime is how long a link works, as the API reference says.
+const linkLifetime = 5 * time.Minute
 
-// NewFake returns a fake API that is not listening anywhere; see NewServer.
-func NewFake(opts ...Option) *Fake {
-	f := &Fake{now: time.Now, closed: make(chan struct{}), links: map[string]*issuedLink{}, replays: map[string]replay{}}
+// NewFake returns a fake API that is reached at baseURL, such as
+// "http://127.0.0.1:8484": the links it issues point there, whatever Host
+// header a request carries.
+func NewFake(baseURL string, opts ...Option) *Fake {
+	f := &Fake{
+		baseURL: strings.TrimRight(baseURL, "/"),
+		now:     time.Now,
+		closed:  make(chan struct{}),
+		links:   map[string]*issuedLink{},
+	}
+	f.log.reset()
 	for _, opt := range opts {
 		if opt != nil {
 			opt(f)
@@ -95,10 +61,11 @@ func NewFake(opts ...Option) *Fake {
 	return f
 }
 
-// ServeHTTP serves the API, the launch pages its links open, and the control
-// endpoints under /__mock/.
+// ServeHTTP serves the API, the portal pages its links open, and the
+// control endpoints under /__mock/. Every answer carries an X-Request-Id,
+// a UUID as the API's are.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Request-ID", newRequestID())
+	w.Header().Set("X-Request-Id", newUUID())
 	switch {
 	case r.URL.Path == "/portal/generate_link":
 		f.generateLink(w, r)
@@ -107,242 +74,132 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/__mock/"):
 		f.control(w, r)
 	default:
-		writeJSON(w, http.StatusNotFound, `{"code":"not_found","message":"Not Found"}`)
+		messageAnswer(http.StatusNotFound, "Not Found").write(w)
 	}
 }
 
-// Requests returns a copy of the generate-link requests answered so far, in
-// the order they arrived. It is safe to call while requests are being
-// served; a request still in progress is not listed yet.
-func (f *Fake) Requests() []Request {
-	f.mu.Lock()
-	out := make([]Request, len(f.requests))
-	copy(out, f.requests)
-	f.mu.Unlock()
-	sort.SliceStable(out, func(i, j int) bool { return out[i].arrival < out[j].arrival })
-	return out
-}
-
-// Close ends the injected latencies in progress by dropping their
-// connections, so that a server shutting down does not wait for them. The
-// fake keeps answering other requests.
+// Close ends the injected latencies under way by dropping their
+// connections, so that a server shutting down need not wait for them. The
+// fake goes on answering other requests.
 func (f *Fake) Close() {
 	f.closeOnce.Do(func() { close(f.closed) })
 }
 
-// Reset forgets recorded requests, issued links, stored idempotent answers
-// and faults, as if the fake had just started.
+// Reset forgets recorded requests, issued links and faults, as if the fake
+// had just started.
 func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.requests = nil
+	f.log.reset()
 	f.links = map[string]*issuedLink{}
-	f.replays = map[string]replay{}
 	f.faults = nil
 }
 
+// generateLink answers POST /portal/generate_link. The request is recorded
+// on arrival, before any fault acts on it, so that a client that has seen
+// its answer (or its dropped connection) finds it in Requests.
 func (f *Fake) generateLink(w http.ResponseWriter, r *http.Request) {
-	rec := Request{
-		arrival:        f.arrivals.Add(1),
-		Time:           f.now(),
-		Method:         r.Method,
-		Path:           r.URL.Path,
-		Header:         r.Header.Clone(),
-		IdempotencyKey: r.Header.Get("Idempotency-Key"),
-		UserAgent:      r.Header.Get("User-Agent"),
-		RequestID:      w.Header().Get("X-Request-ID"),
-	}
-	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
-	rec.Body = string(body)
-	answered := f.answer(w, r, body, readErr, &rec)
-	rec.Status, rec.Response = answered.status, answered.body
-	f.mu.Lock()
-	f.requests = append(f.requests, rec)
-	f.mu.Unlock()
-}
-
-type answer struct {
-	status int
-	body   string
-}
-
-// answer decides and writes the response to a generate-link request, in the
-// order the API checks things: faults stand in for the network and the API
-// failing before anything else.
-func (f *Fake) answer(w http.ResponseWriter, r *http.Request, body []byte, readErr error, rec *Request) answer {
+	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	rec := f.record(r, key, body, w.Header().Get("X-Request-Id"))
 	if fault := f.nextFault(); fault != nil {
-		if a, done := fault.apply(w, r, rec, f.closed); done {
-			return a
+		a, drop := fault.apply(r, f.closed)
+		if drop || a != nil {
+			f.finish(rec, key, a, fault.name(), portal.GenerateLinkOpts{}, "")
+			if drop {
+				dropConnection(w)
+			} else {
+				a.write(w)
+			}
+			return
 		}
 	}
-	switch {
-	case r.Method != http.MethodPost:
-		w.Header().Set("Allow", http.MethodPost)
-		return respond(w, http.StatusMethodNotAllowed, `{"code":"method_not_allowed","message":"Method Not Allowed"}`)
-	case !f.authorized(r.Header.Get("Authorization")):
-		return respond(w, http.StatusUnauthorized, `{"code":"unauthorized","message":"Invalid API key provided."}`)
-	case readErr != nil:
-		return respond(w, http.StatusBadRequest, `{"code":"invalid_request","message":"The request body could not be read."}`)
-	case len(body) > maxRequestBody:
-		return respond(w, http.StatusRequestEntityTooLarge, `{"code":"payload_too_large","message":"The request body is too large."}`)
-	}
-	opts, status, msg := f.parse(body)
-	rec.Opts = opts
-	if status != 0 {
-		return respond(w, status, msg)
-	}
-	hash := sha256.Sum256(body)
-	f.mu.Lock()
-	prev, seen := f.replays[rec.IdempotencyKey]
-	f.mu.Unlock()
-	if seen && rec.IdempotencyKey != "" {
-		if prev.bodyHash != hash {
-			return respond(w, http.StatusConflict, `{"code":"idempotency_key_reused","message":"This Idempotency-Key was used with a different request body."}`)
-		}
-		w.Header().Set("Idempotent-Replayed", "true")
-		rec.Link = prev.link
-		return respond(w, prev.status, prev.response)
-	}
-	token := newToken()
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	link := scheme + "://" + r.Host + "/portal/launch?token=" + token
-	resp, _ := json.Marshal(struct {
-		Link string `json:"link"`
-	}{link})
-	f.mu.Lock()
-	f.links[token] = &issuedLink{opts: opts, issuedAt: f.now()}
-	if rec.IdempotencyKey != "" {
-		f.replays[rec.IdempotencyKey] = replay{bodyHash: hash, status: http.StatusOK, response: string(resp), link: link}
-	}
-	f.mu.Unlock()
-	rec.Link = link
-	return respond(w, http.StatusOK, string(resp))
+	a, opts, link := f.answer(r.Method, key, body, readErr)
+	f.finish(rec, key, a, "", opts, link)
+	a.write(w)
 }
 
-func (f *Fake) authorized(header string) bool {
-	key, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok || key == "" {
-		return false
+// answer decides the answer to a generate-link request, checking what the
+// API checks in the order it does.
+func (f *Fake) answer(method, key string, body []byte, readErr error) (a *answer, opts portal.GenerateLinkOpts, link string) {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case method != http.MethodPost:
+		a = messageAnswer(http.StatusMethodNotAllowed, "Method Not Allowed")
+		a.header.Set("Allow", http.MethodPost)
+		return a, opts, ""
+	case !f.authorized(key):
+		return messageAnswer(http.StatusUnauthorized, "Unauthorized"), opts, ""
+	case errors.As(readErr, &tooLarge):
+		return messageAnswer(http.StatusRequestEntityTooLarge, "request entity too large"), opts, ""
+	case readErr != nil:
+		return messageAnswer(http.StatusBadRequest, "The request body could not be read."), opts, ""
 	}
+	req, refusal := parseRequest(body)
+	opts = portal.GenerateLinkOpts{Organization: req.Organization, Intent: portal.Intent(req.Intent),
+		ReturnURL: req.ReturnURL, SuccessURL: req.SuccessURL, ITContactEmails: req.ITContactEmails}
+	switch {
+	case refusal != nil:
+		return refusal, opts, ""
+	case !f.exists(req.Organization):
+		return messageAnswer(http.StatusBadRequest, "Organization not found: '"+req.Organization+"'."), opts, ""
+	}
+	token := rand.Text() + rand.Text()
+	link = f.baseURL + "/portal/launch?token=" + token
+	f.mu.Lock()
+	f.links[token] = &issuedLink{req: req, issuedAt: f.now()}
+	f.mu.Unlock()
+	return jsonAnswer(http.StatusCreated, struct {
+		Link string `json:"link"`
+	}{link}), opts, link
+}
+
+func (f *Fake) authorized(key string) bool {
 	if f.apiKey == "" {
 		return strings.HasPrefix(key, "sk_test_")
 	}
 	return key == f.apiKey
 }
 
-// wireOpts is the request body as the API reads it. Pointers tell a missing
-// or null field from an empty one; admin_emails is the older name of
-// it_contact_emails, still sent by some SDKs.
-type wireOpts struct {
-	Organization    *string               `json:"organization"`
-	Intent          *string               `json:"intent"`
-	ReturnURL       *string               `json:"return_url"`
-	SuccessURL      *string               `json:"success_url"`
-	ITContactEmails []string              `json:"it_contact_emails"`
-	AdminEmails     []string              `json:"admin_emails"`
-	IntentOptions   *portal.IntentOptions `json:"intent_options"`
+func (f *Fake) exists(org string) bool {
+	if f.orgs != nil {
+		return f.orgs[org]
+	}
+	return wellFormedOrganization(org)
 }
 
-// parse reads and validates a request body. It returns the options and, when
-// the API would refuse them, the status and JSON body of its answer.
-func (f *Fake) parse(body []byte) (portal.GenerateLinkOpts, int, string) {
-	var in wireOpts
-	if err := json.Unmarshal(body, &in); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return portal.GenerateLinkOpts{}, http.StatusUnprocessableEntity,
-				validationBody(typeErr.Field, typeErr.Field+"_invalid", "portal: invalid "+typeErr.Field+": must be a "+typeErr.Type.String())
-		}
-		return portal.GenerateLinkOpts{}, http.StatusBadRequest, `{"code":"invalid_json","message":"The request body is not valid JSON."}`
-	}
-	opts := portal.GenerateLinkOpts{
-		Organization:    deref(in.Organization),
-		Intent:          portal.Intent(deref(in.Intent)),
-		ReturnURL:       deref(in.ReturnURL),
-		SuccessURL:      deref(in.SuccessURL),
-		ITContactEmails: in.ITContactEmails,
-		IntentOptions:   in.IntentOptions,
-	}
-	if len(opts.ITContactEmails) == 0 {
-		opts.ITContactEmails = in.AdminEmails
-	}
-	if opts.Organization == "" {
-		return opts, http.StatusUnprocessableEntity, validationBody("organization", "organization_required", "portal: invalid organization: is required")
-	}
-	// The API checks the fields' form first and looks the organization up
-	// last, so a valid stand-in ID separates the two.
-	formOnly := opts
-	formOnly.Organization = "org_0"
-	var ve *portal.ValidationError
-	if err := formOnly.Validate(); errors.As(err, &ve) {
-		code := ve.Field + "_invalid"
-		if strings.HasPrefix(ve.Rule, "is required") {
-			code = ve.Field + "_required"
-		}
-		return opts, http.StatusUnprocessableEntity, validationBody(ve.Field, code, ve.Error())
-	}
-	if opts.Validate() != nil || (f.orgs != nil && !f.orgs[opts.Organization]) {
-		msg, _ := json.Marshal(struct {
-			Message string `json:"message"`
-		}{fmt.Sprintf("Could not find an organization with the id, %s.", opts.Organization)})
-		return opts, http.StatusBadRequest, string(msg)
-	}
-	return opts, 0, ""
+// answer is a response the fake writes, and records.
+type answer struct {
+	status int
+	header http.Header
+	body   string
 }
 
-func validationBody(field, code, message string) string {
-	b, _ := json.Marshal(struct {
-		Code    string              `json:"code"`
-		Message string              `json:"message"`
-		Errors  []portal.FieldError `json:"errors"`
-	}{"invalid_request_parameters", "Validation failed", []portal.FieldError{{Field: field, Code: code, Message: message}}})
-	return string(b)
+func messageAnswer(status int, message string) *answer {
+	return jsonAnswer(status, struct {
+		Message string `json:"message"`
+	}{message})
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+func jsonAnswer(status int, v any) *answer {
+	b, _ := json.Marshal(v)
+	return &answer{status: status, body: string(b), header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}}
+}
+
+func (a *answer) write(w http.ResponseWriter) {
+	for k, v := range a.header {
+		w.Header()[k] = v
 	}
-	return *s
+	w.WriteHeader(a.status)
+	_, _ = io.WriteString(w, a.body)
 }
 
-// respond writes an answer and returns it for the record. A body that is
-// not a JSON object is served as HTML, like the proxy pages a fault mimics.
-func respond(w http.ResponseWriter, status int, body string) answer {
-	if body != "" && body[0] != '{' {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
-	} else {
-		writeJSON(w, status, body)
-	}
-	return answer{status: status, body: body}
-}
-
-func writeJSON(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
-}
-
-// newToken returns an unguessable link token: 256 random bits.
-func newToken() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// newRequestID returns an ID shaped like the API's: "req_" and 26 characters
-// of Crockford base32, as in a ULID.
-func newRequestID() string {
-	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-	var b [26]byte
-	_, _ = rand.Read(b[:])
-	for i := range b {
-		b[i] = alphabet[b[i]%32]
-	}
-	return "req_" + string(b[:])
+// newUUID returns a random (version 4) UUID, the form of the API's request
+// IDs.
+func newUUID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:])
+	u[6], u[8] = u[6]&0x0f|0x40, u[8]&0x3f|0x80
+	h := hex.EncodeToString(u[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

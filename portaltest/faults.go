@@ -6,36 +6,37 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// A Fault changes how the fake answers generate-link requests, to test a
-// caller's handling of rate limits, outages and broken networks. Effects
-// combine in this order: Latency, then Drop, Malformed or Status (at most
-// one of those); a Fault with only Latency delays the real answer.
+// A Fault changes how the fake answers generate-link requests, to test how
+// a caller handles rate limits, outages and broken networks. Latency comes
+// first; then at most one of Drop, Malformed and Status decides the answer.
+// A Fault with only Latency delays the real answer.
 //
-// By default a fault applies to the next request; Count makes it the next
-// Count requests, and Probability makes it apply to that fraction of
-// requests, drawn from a generator seeded with Seed so runs repeat, until
-// ClearFaults or Reset. Faults are consulted in the order injected.
+// A fault applies to the next request, or to the next Count; with
+// Probability, to that fraction of requests, drawn from a generator seeded
+// with Seed so that runs repeat, until ClearFaults or Reset. Faults are
+// consulted in the order they were injected.
 type Fault struct {
-	// Status answers with this HTTP status, and Body (or a body like the
-	// API's for that status when Body is empty).
+	// Status answers with this HTTP status and Body, or, when Body is
+	// empty, a body like the one the API (or a proxy before it) sends.
 	Status int
-	Body   string // the response body for Status
+	Body   string
 	// RetryAfter is sent as the Retry-After header: seconds ("7") or an
 	// HTTP date.
 	RetryAfter string
 	// Latency delays the answer, or the dropped connection.
 	Latency time.Duration
-	// Drop closes the connection without answering.
+	// Drop closes the connection without an answer.
 	Drop bool
-	// Malformed answers 200 with a truncated JSON body.
+	// Malformed answers 201 with a truncated JSON body.
 	Malformed bool
 
 	Count       int     // how many of the next requests the fault applies to (default 1)
-	Probability float64 // instead of Count: the fraction of requests, from now on
-	Seed        uint64  // seeds the draws of Probability, so runs repeat
+	Probability float64 // instead of Count: the fraction of requests it applies to, from now on
+	Seed        uint64  // seeds the draws of Probability
 }
 
 type activeFault struct {
@@ -44,7 +45,7 @@ type activeFault struct {
 	rng       *rand.Rand // for Probability faults
 }
 
-// InjectFault adds a fault. It reports an error for a fault that has no
+// InjectFault adds a fault. It returns an error for a fault that has no
 // effect or contradicts itself.
 func (f *Fake) InjectFault(fault Fault) error {
 	effects := 0
@@ -55,9 +56,9 @@ func (f *Fake) InjectFault(fault Fault) error {
 	}
 	switch {
 	case effects == 0 && fault.Latency <= 0:
-		return errors.New("portaltest: fault has no effect: set Status, Drop, Malformed or Latency")
+		return errors.New("portaltest: the fault has no effect: set Status, Drop, Malformed or Latency")
 	case effects > 1:
-		return errors.New("portaltest: fault sets more than one of Status, Drop and Malformed")
+		return errors.New("portaltest: the fault sets more than one of Status, Drop and Malformed")
 	case fault.Status != 0 && (fault.Status < 200 || fault.Status > 599):
 		return fmt.Errorf("portaltest: fault status %d is not an HTTP status", fault.Status)
 	case fault.Count < 0 || fault.Latency < 0:
@@ -65,23 +66,23 @@ func (f *Fake) InjectFault(fault Fault) error {
 	case fault.Probability < 0 || fault.Probability > 1:
 		return errors.New("portaltest: fault Probability must be between 0 and 1")
 	case fault.Probability > 0 && fault.Count > 0:
-		return errors.New("portaltest: fault sets both Count and Probability")
+		return errors.New("portaltest: the fault sets both Count and Probability")
 	}
 	a := &activeFault{Fault: fault, remaining: max(fault.Count, 1)}
 	if fault.Probability > 0 {
 		a.rng = rand.New(rand.NewPCG(fault.Seed, fault.Seed^0x9e3779b97f4a7c15))
 	}
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.faults = append(f.faults, a)
-	f.mu.Unlock()
 	return nil
 }
 
 // ClearFaults removes every fault.
 func (f *Fake) ClearFaults() {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.faults = nil
-	f.mu.Unlock()
 }
 
 // nextFault returns the fault that shapes the next answer, if any, and uses
@@ -92,81 +93,90 @@ func (f *Fake) nextFault() *Fault {
 	for i, a := range f.faults {
 		if a.rng != nil {
 			if a.rng.Float64() < a.Probability {
-				fault := a.Fault
-				return &fault
+				return &a.Fault
 			}
 			continue
 		}
-		a.remaining--
-		if a.remaining == 0 {
+		if a.remaining--; a.remaining == 0 {
 			f.faults = append(f.faults[:i:i], f.faults[i+1:]...)
 		}
-		fault := a.Fault
-		return &fault
+		return &a.Fault
 	}
 	return nil
 }
 
-// apply carries the fault out. It reports done when it has answered (or
-// dropped) the request, and false when the real answer should follow.
-func (fault *Fault) apply(w http.ResponseWriter, r *http.Request, rec *Request, closed <-chan struct{}) (answer, bool) {
+// name is what Request.Fault records of the fault.
+func (fault *Fault) name() string {
+	switch {
+	case fault.Drop:
+		return "drop"
+	case fault.Malformed:
+		return "malformed"
+	case fault.Status != 0:
+		return "status"
+	}
+	return "latency"
+}
+
+// apply waits out the fault's latency, then returns the answer it makes,
+// or drop to close the connection, or neither when the real answer should
+// follow. A latency cut short by the client leaving or the fake closing
+// drops the connection.
+func (fault *Fault) apply(r *http.Request, closed <-chan struct{}) (a *answer, drop bool) {
 	if fault.Latency > 0 {
-		rec.Fault = "latency"
 		t := time.NewTimer(fault.Latency)
+		defer t.Stop()
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
-			t.Stop()
-			return answer{}, true // the client gave up; nobody is listening
+			return nil, true
 		case <-closed:
-			t.Stop()
-			dropConnection(w)
-			return answer{}, true
+			return nil, true
 		}
 	}
 	switch {
 	case fault.Drop:
-		rec.Fault = "drop"
-		dropConnection(w)
-		return answer{}, true
+		return nil, true
 	case fault.Malformed:
-		rec.Fault = "malformed"
-		return respond(w, http.StatusOK, `{"link":"http://`), true
-	case fault.Status != 0:
-		rec.Fault = "status"
-		if fault.RetryAfter != "" {
-			w.Header().Set("Retry-After", fault.RetryAfter)
-		}
-		body := fault.Body
-		if body == "" {
-			body = defaultBody(fault.Status)
-		}
-		return respond(w, fault.Status, body), true
+		return &answer{status: http.StatusCreated, body: `{"link":"http://`,
+			header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}}, false
+	case fault.Status == 0:
+		return nil, false
 	}
-	return answer{}, false
+	a = &answer{status: fault.Status, body: fault.Body, header: http.Header{
+		"Content-Type":           {"text/html; charset=utf-8"},
+		"X-Content-Type-Options": {"nosniff"},
+		// A fault's body is the caller's text: a page that cannot run anything.
+		"Content-Security-Policy": {"sandbox; default-src 'none'"},
+	}}
+	if a.body == "" {
+		a.body = defaultBody(fault.Status)
+	}
+	if strings.HasPrefix(a.body, "{") {
+		a.header.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	if fault.RetryAfter != "" {
+		a.header.Set("Retry-After", fault.RetryAfter)
+	}
+	return a, false
 }
 
-// defaultBody is what the API, or the proxy in front of it, answers with a
-// status.
+// defaultBody is what the API, or the proxy before it, answers with status.
 func defaultBody(status int) string {
 	switch {
 	case status == http.StatusTooManyRequests:
-		return `{"code":"rate_limit_exceeded","message":"Too many requests. Please retry later."}`
+		return `{"message":"Too many requests.","code":"rate_limit_exceeded"}`
 	case status == http.StatusBadGateway:
 		return "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
-	case status >= 500:
-		return `{"code":"server_error","message":` + strconv.Quote(http.StatusText(status)) + `}`
 	}
 	return `{"message":` + strconv.Quote(http.StatusText(status)) + `}`
 }
 
 // dropConnection closes the connection under w without an answer.
 func dropConnection(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			_ = conn.Close()
-			return
-		}
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		_ = conn.Close()
+		return
 	}
-	panic(http.ErrAbortHandler) // HTTP/2: abort the stream instead
+	panic(http.ErrAbortHandler) // HTTP/2: reset the stream instead
 }

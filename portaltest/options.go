@@ -2,18 +2,18 @@ package portaltest
 
 import "time"
 
-// An Option configures a Fake or Server.
+// An Option configures a Fake or a Server.
 type Option func(*Fake)
 
-// WithAPIKey makes the fake accept only key. Without it, any key that starts
-// with "sk_test_" is accepted.
+// WithAPIKey makes the fake accept only key. Without it, the fake accepts
+// any key that starts with "sk_test_", as a test environment's keys do.
 func WithAPIKey(key string) Option {
 	return func(f *Fake) { f.apiKey = key }
 }
 
-// WithOrganizations makes the fake know only the given organizations; others
-// get the API's unknown-organization answer. Without it, every well-formed
-// organization ID exists.
+// WithOrganizations makes the fake know only the given organizations;
+// others get the API's 400 for an unknown organization. Without it, every
+// well-formed ID ("org_" and letters and digits) exists.
 func WithOrganizations(ids ...string) Option {
 	return func(f *Fake) {
 		f.orgs = make(map[string]bool, len(ids))
@@ -23,8 +23,9 @@ func WithOrganizations(ids ...string) Option {
 	}
 }
 
-// WithClock replaces the fake's clock, which decides when links expire, so a
-// test can move past the five-minute lifetime without waiting.
+// WithClock replaces the fake's clock, which stamps requests and decides
+// when links expire, so that a test can pass the five-minute lifetime
+// without waiting.
 func WithClock(now func() time.Time) Option {
 	return func(f *Fake) { f.now = now }
 }

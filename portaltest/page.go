@@ -8,39 +8,36 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/adminportal/portal"
 )
 
 // launch serves the page a link opens: the portal for its organization and
-// intent the first time, and a 410 page after that or once it expired.
+// intent the first time, and a 410 page after that or once it expired,
+// which leads back to the application when the link named a return_url.
 func (f *Fake) launch(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
 		renderPage(w, http.StatusMethodNotAllowed, pageData{Title: "Method not allowed", Problem: "Open this link in a browser."})
 		return
 	}
-	token := r.URL.Query().Get("token")
 	f.mu.Lock()
-	link := f.links[token]
+	link := f.links[r.URL.Query().Get("token")]
 	var expired, used bool
 	if link != nil {
-		expired = f.now().After(link.issuedAt.Add(portal.LinkLifetime))
-		used = link.used
-		if !expired && !used {
-			link.used = true
-		}
+		expired, used = !f.now().Before(link.issuedAt.Add(linkLifetime)), link.used
+		link.used = true
 	}
 	f.mu.Unlock()
 	switch {
 	case link == nil:
 		renderPage(w, http.StatusNotFound, pageData{Title: "Link not found", Problem: "This Admin Portal link is not valid."})
 	case used:
-		renderPage(w, http.StatusGone, pageData{Title: "Link already used", Problem: "This Admin Portal link has already been used. Ask for a new one from the application."})
+		renderPage(w, http.StatusGone, pageData{Title: "Link already used", ReturnURL: link.req.ReturnURL,
+			Problem: "This Admin Portal link has already been used. Ask the application for a new one."})
 	case expired:
-		renderPage(w, http.StatusGone, pageData{Title: "Link expired", Problem: "This Admin Portal link has expired: links work for five minutes. Ask for a new one from the application."})
+		renderPage(w, http.StatusGone, pageData{Title: "Link expired", ReturnURL: link.req.ReturnURL,
+			Problem: "This Admin Portal link has expired: links work for five minutes. Ask the application for a new one."})
 	default:
-		renderPage(w, http.StatusOK, portalPage(link.opts, f.now()))
+		renderPage(w, http.StatusOK, portalPage(link.req, f.now()))
 	}
 }
 
@@ -64,29 +61,21 @@ type auditEvent struct {
 	Target string
 }
 
-// headings describe each intent as the portal does.
-var headings = map[portal.Intent][2]string{
-	portal.SSO:                {"Single Sign-On", "Connect your identity provider so your team signs in with SSO."},
-	portal.DSync:              {"Directory Sync", "Connect your directory to provision and deprovision users automatically."},
-	portal.AuditLogs:          {"Audit Logs", "View and export the audit log events of your organization."},
-	portal.LogStreams:         {"Log Streams", "Stream audit log events to your SIEM."},
-	portal.DomainVerification: {"Domain Verification", "Verify the domains your organization owns."},
-	portal.CertificateRenewal: {"Certificate Renewal", "Renew the SAML signing certificate of your SSO connection."},
-	portal.BringYourOwnKey:    {"Bring Your Own Key", "Encrypt your organization's data with a key you control."},
-}
-
-func portalPage(opts portal.GenerateLinkOpts, now time.Time) pageData {
-	h := headings[opts.Intent]
+func portalPage(req linkRequest, now time.Time) pageData {
+	h, ok := intents[req.Intent]
+	if !ok {
+		h = [2]string{"Settings", "Manage how your organization connects to this application."}
+	}
 	d := pageData{
 		Title:        "Admin Portal · " + h[0],
-		Organization: opts.Organization,
-		Intent:       string(opts.Intent),
+		Organization: req.Organization,
+		Intent:       req.Intent,
 		Heading:      h[0],
 		Summary:      h[1],
-		ReturnURL:    opts.ReturnURL,
-		SuccessURL:   opts.SuccessURL,
+		ReturnURL:    req.ReturnURL,
+		SuccessURL:   req.SuccessURL,
 	}
-	if opts.Intent == portal.AuditLogs {
+	if req.Intent == "audit_logs" {
 		d.Events = sampleEvents(now)
 		d.CSV = eventsCSV(d.Events)
 	}
@@ -166,14 +155,15 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <header><span class="logo"></span><strong>Admin Portal</strong>{{if .Organization}}<span class="org" id="organization">{{.Organization}}</span>{{end}}</header>
 <main>
 {{if .Problem}}
-<div class="card problem"><h1>{{.Title}}</h1><p id="problem">{{.Problem}}</p></div>
+<div class="card problem"><h1>{{.Title}}</h1><p id="problem">{{.Problem}}</p>
+  {{if .ReturnURL}}<div class="actions"><a class="button secondary" id="return" href="{{.ReturnURL}}">Back to the application</a></div>{{end}}</div>
 {{else}}
 <div class="card">
   <h1>{{.Heading}}</h1>
   <p class="summary">{{.Summary}}</p>
   <dl>
     <dt>Organization</dt><dd id="org-id">{{.Organization}}</dd>
-    <dt>Intent</dt><dd id="intent">{{.Intent}}</dd>
+    {{if .Intent}}<dt>Intent</dt><dd id="intent">{{.Intent}}</dd>{{end}}
   </dl>
   {{if .Events}}
   <table id="events">

@@ -3,418 +3,388 @@ package portaltest_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptrace"
-	"runtime"
+	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/adminportal/portal"
 	"github.com/adminportal/portal/portaltest"
 )
 
-// post sends a raw generate-link request, as any SDK would.
-func post(t *testing.T, url, key, body string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	require.NoError(t, err)
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp, string(b)
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	assert.NotEmpty(t, resp.Header.Get("X-Request-ID"))
-	return resp.StatusCode, string(b)
-}
+var auditLogs = portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs, ReturnURL: "https://app.example.com/settings"}
 
-func TestContract(t *testing.T) {
+func TestClientAgainstTheFake(t *testing.T) {
 	t.Parallel()
-	srv := portaltest.Start(t, portaltest.WithAPIKey("sk_test_right"), portaltest.WithOrganizations("org_123", "org_01EHZNVPK3SFK441A1RGBFSHRT"))
-	tests := []struct {
-		name       string
-		method     string
-		path       string
-		key        string
-		body       string
-		wantStatus int
-		wantBody   string // a fragment
-	}{
-		{"success", "POST", "/portal/generate_link", "sk_test_right", `{"organization":"org_123","intent":"audit_logs"}`, 200, `{"link":"` + srv.URL + `/portal/launch?token=`},
-		{"null and empty optional fields", "POST", "/portal/generate_link", "sk_test_right", `{"organization":"org_123","intent":"sso","return_url":null,"success_url":"","intent_options":null,"extra":1}`, 200, `"link"`},
-		{"official Go SDK body", "POST", "/portal/generate_link", "sk_test_right", `{"intent":"sso","organization":"org_123","return_url":""}`, 200, `"link"`},
-		{"legacy admin_emails", "POST", "/portal/generate_link", "sk_test_right", `{"organization":"org_123","intent":"sso","admin_emails":["it@example.com"]}`, 200, `"link"`},
-		{"no key", "POST", "/portal/generate_link", "", `{"organization":"org_123","intent":"sso"}`, 401, `"code":"unauthorized"`},
-		{"wrong key", "POST", "/portal/generate_link", "sk_test_wrong", `{"organization":"org_123","intent":"sso"}`, 401, `"code":"unauthorized"`},
-		{"wrong method", "GET", "/portal/generate_link", "sk_test_right", ``, 405, `"code":"method_not_allowed"`},
-		{"wrong path", "POST", "/portal/generate_links", "sk_test_right", `{}`, 404, `{"code":"not_found","message":"Not Found"}`},
-		{"malformed JSON", "POST", "/portal/generate_link", "sk_test_right", `{"organization":`, 400, `"code":"invalid_json"`},
-		{"missing organization", "POST", "/portal/generate_link", "sk_test_right", `{"intent":"sso"}`, 422, `"errors":[{"field":"organization","code":"organization_required"`},
-		{"empty organization", "POST", "/portal/generate_link", "sk_test_right", `{"organization":"","intent":"sso"}`, 422, `"field":"organization","code":"organization_required"`},
-		{"organization of wrong type", "POST", "/portal/generate_link", "sk_test_right", `{"organization":123,"intent":"sso"}`, 422, `"field":"organization","code":"organization_invalid"`},
-		{"missing intent", "POST", "/portal/generate_link", "sk_test_right", `{"organization":"org_123"}`, 422, `"field":"intent","code":"intent_required"`},
-		{"unknown intent", "POST", "/portal/generate_link", "sk_test_right", `{"organization":"org_123","intent":"billing"}`, 422, `"field":"intent","code":"intent_invalid"`},
-		{"http return URL", "POST", "/portal/generate_link", "sk_test_right", `{"organization":"org_123","intent":"sso","return_url":"http://evil.example"}`, 422, `"field":"return_url"`},
-		{"javascript success URL", "POST", "/portal/generate_link", "sk_test_right", `{"organization":"org_123","intent":"sso","success_url":"javascript:alert(1)"}`, 422, `"field":"success_url"`},
-		{"21 contacts", "POST", "/portal/generate_link", "sk_test_right", `{"organization":"org_123","intent":"sso","it_contact_emails":[` + strings.TrimSuffix(strings.Repeat(`"a@example.com",`, 21), ",") + `]}`, 422, `"field":"it_contact_emails"`},
-		{"malformed contact", "POST", "/portal/generate_link", "sk_test_right", `{"organization":"org_123","intent":"sso","it_contact_emails":["not-an-address"]}`, 422, `"field":"it_contact_emails"`},
-		{"unknown organization", "POST", "/portal/generate_link", "sk_test_right", `{"organization":"org_999","intent":"sso"}`, 400, `{"message":"Could not find an organization with the id, org_999."}`},
-		{"malformed organization", "POST", "/portal/generate_link", "sk_test_right", `{"organization":"bogus-id","intent":"sso"}`, 400, `{"message":"Could not find an organization with the id, bogus-id."}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader(tt.body))
-			require.NoError(t, err)
-			if tt.key != "" {
-				req.Header.Set("Authorization", "Bearer "+tt.key)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			require.NoError(t, err)
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			assert.Equal(t, tt.wantStatus, resp.StatusCode, string(b))
-			assert.Contains(t, string(b), tt.wantBody)
-			assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
-			assert.Regexp(t, `^req_[0-9A-Z]{26}$`, resp.Header.Get("X-Request-ID"))
-			assert.True(t, json.Valid(b), "every API answer is JSON: %s", b)
-		})
+	for _, start := range []func(testing.TB, ...portaltest.Option) *portaltest.Server{portaltest.Start, portaltest.StartTLS} {
+		srv := start(t)
+		client, err := srv.Client()
+		require.NoError(t, err)
+		link, err := client.GenerateLink(context.Background(), auditLogs)
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(link.Link, srv.URL+"/portal/launch?token="), link.Link)
+
+		reqs := srv.Requests()
+		require.Len(t, reqs, 1)
+		r := reqs[0]
+		assert.Equal(t, auditLogs, r.Opts)
+		assert.Equal(t, int64(1), r.Seq)
+		assert.Equal(t, http.StatusCreated, r.Status)
+		assert.Equal(t, link.Link, r.Link)
+		assert.Equal(t, portaltest.Fingerprint(srv.APIKey), r.Key)
+		assert.Equal(t, "adminportal-go/"+portal.Version, r.Header.Get("User-Agent"))
+		assert.Empty(t, r.Header.Get("Authorization"))
+		assert.JSONEq(t, `{"organization":"org_123","intent":"audit_logs","return_url":"https://app.example.com/settings"}`, r.Body)
+		assert.JSONEq(t, `{"link":"`+link.Link+`"}`, r.Response)
+		assert.Regexp(t, uuidV4, r.RequestID)
 	}
 }
 
-func TestDefaultServerAcceptsAnyTestKeyAndWellFormedOrg(t *testing.T) {
+func TestTLSServerSpeaksHTTP2(t *testing.T) {
 	t.Parallel()
-	srv := portaltest.Start(t)
-	resp, _ := post(t, srv.URL+"/portal/generate_link", "sk_test_anything", `{"organization":"org_ANY1","intent":"dsync"}`)
-	assert.Equal(t, 200, resp.StatusCode)
-	resp, _ = post(t, srv.URL+"/portal/generate_link", "sk_live_real", `{"organization":"org_ANY1","intent":"dsync"}`)
-	assert.Equal(t, 401, resp.StatusCode, "a live key is refused by the fake")
-}
-
-func TestClientGetsWorkingLinkForEveryIntent(t *testing.T) {
-	t.Parallel()
-	srv := portaltest.Start(t)
+	srv := portaltest.StartTLS(t)
 	client, err := srv.Client()
 	require.NoError(t, err)
-	for _, intent := range portal.Intents() {
-		link, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{
-			Organization: "org_01EHZNVPK3SFK441A1RGBFSHRT", Intent: intent,
-			ReturnURL: "https://app.example.com/settings", SuccessURL: "https://app.example.com/done",
-		})
-		require.NoError(t, err, intent)
-		status, page := get(t, link.Link)
-		assert.Equal(t, http.StatusOK, status)
-		assert.Contains(t, page, "<title>Admin Portal")
-		assert.Contains(t, page, "org_01EHZNVPK3SFK441A1RGBFSHRT")
-		assert.Contains(t, page, `<dd id="intent">`+string(intent)+`</dd>`)
-		assert.Contains(t, page, `href="https://app.example.com/settings"`)
-		assert.Contains(t, page, `href="https://app.example.com/done"`)
-		assert.NotContains(t, page, "http://", "no external assets, no plain links") // only the https URLs above
+	_, err = client.GenerateLink(context.Background(), auditLogs)
+	require.NoError(t, err)
+	assert.Equal(t, "HTTP/2.0", srv.Requests()[0].Proto)
+
+	client, err = srv.Client(portal.WithHTTPClient(&http.Client{Transport: &http.Transport{}}))
+	require.NoError(t, err)
+	_, err = client.GenerateLink(context.Background(), auditLogs)
+	assert.ErrorContains(t, err, "certificate", "a client that does not trust the fake's certificate is refused")
+
+	resp, err := http.Get(srv.URL + "/__mock/health")
+	if err == nil {
+		resp.Body.Close()
 	}
+	assert.Error(t, err)
 }
 
-func TestAuditLogsPageShowsEventsAndExport(t *testing.T) {
+func TestLinksOpenOnceWithinFiveMinutes(t *testing.T) {
 	t.Parallel()
-	srv := portaltest.Start(t)
-	client, err := srv.Client()
-	require.NoError(t, err)
-	link, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs})
-	require.NoError(t, err)
-	status, page := get(t, link.Link)
-	require.Equal(t, http.StatusOK, status)
-	assert.Contains(t, page, "<title>Admin Portal · Audit Logs</title>")
-	assert.Contains(t, page, `id="events"`)
-	assert.Contains(t, page, "user.signed_in")
-	assert.Contains(t, page, `download="audit-log-events.csv" href="data:text/csv;charset=utf-8,occurred_at%2Cactor%2Caction%2Ctarget`)
-}
-
-func TestLinksWorkOnceAndExpire(t *testing.T) {
-	t.Parallel()
-	var now atomic.Int64
-	now.Store(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC).UnixNano())
-	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	srv := portaltest.Start(t, portaltest.WithClock(clock))
 	client, err := srv.Client()
 	require.NoError(t, err)
-	newLink := func() string {
-		link, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.SSO})
+	open := func(link string) (int, string) {
+		resp, err := http.Get(link)
 		require.NoError(t, err)
-		return link.Link
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
 	}
 
-	first := newLink()
-	status, _ := get(t, first)
+	link, err := client.GenerateLink(context.Background(), auditLogs)
+	require.NoError(t, err)
+	status, page := open(link.Link)
 	assert.Equal(t, http.StatusOK, status)
-	status, page := get(t, first)
+	assert.Contains(t, page, "org_123")
+	assert.Contains(t, page, "Audit Logs")
+	assert.Contains(t, page, "Export as CSV")
+	status, page = open(link.Link)
 	assert.Equal(t, http.StatusGone, status)
 	assert.Contains(t, page, "already been used")
+	assert.Contains(t, page, `href="https://app.example.com/settings"`, "the refusal leads back to the application")
 
-	justInTime := newLink()
-	now.Add(int64(portal.LinkLifetime))
-	status, _ = get(t, justInTime)
-	assert.Equal(t, http.StatusOK, status, "a link works for the whole five minutes")
-
-	late := newLink()
-	now.Add(int64(portal.LinkLifetime + time.Second))
-	status, page = get(t, late)
+	link, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123"})
+	require.NoError(t, err)
+	mu.Lock()
+	now = now.Add(5 * time.Minute)
+	mu.Unlock()
+	status, page = open(link.Link)
 	assert.Equal(t, http.StatusGone, status)
 	assert.Contains(t, page, "expired")
 
-	status, page = get(t, srv.URL+"/portal/launch?token=guessed")
+	status, _ = open(srv.URL + "/portal/launch?token=forged")
 	assert.Equal(t, http.StatusNotFound, status)
-	assert.Contains(t, page, "not valid")
-
-	a, b := newLink(), newLink()
-	assert.NotEqual(t, a, b)
-	assert.Regexp(t, `token=[A-Za-z0-9_-]{43}$`, a)
 }
 
-func TestRecordsRequests(t *testing.T) {
+// TestLinksPointAtTheFakeItself: a request's Host header cannot steer where
+// the links go.
+func TestLinksPointAtTheFakeItself(t *testing.T) {
 	t.Parallel()
 	srv := portaltest.Start(t)
-	client, err := srv.Client(portal.WithAppInfo("billing", "1.2.3"))
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/portal/generate_link", strings.NewReader(`{"organization":"org_123"}`))
 	require.NoError(t, err)
-	opts := portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs, ITContactEmails: []string{"it@example.com"}}
-	link, err := client.GenerateLink(context.Background(), opts, portal.IdempotencyKey("key-1"))
+	req.Host = "evil.example"
+	req.Header.Set("Authorization", "Bearer "+srv.APIKey)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-
-	reqs := srv.Requests()
-	require.Len(t, reqs, 1)
-	r := reqs[0]
-	assert.Equal(t, "POST", r.Method)
-	assert.Equal(t, "/portal/generate_link", r.Path)
-	assert.Equal(t, opts, r.Opts)
-	assert.Equal(t, `{"organization":"org_123","intent":"audit_logs","it_contact_emails":["it@example.com"]}`, r.Body)
-	assert.Equal(t, "key-1", r.IdempotencyKey)
-	assert.Equal(t, "adminportal-go/"+portal.Version+" billing/1.2.3", r.UserAgent)
-	assert.Equal(t, "Bearer "+srv.APIKey, r.Header.Get("Authorization"))
-	assert.Equal(t, 200, r.Status)
-	assert.Equal(t, link.Link, r.Link)
-	assert.Contains(t, r.Response, link.Link)
-	assert.Regexp(t, `^req_`, r.RequestID)
-
-	srv.Reset()
-	assert.Empty(t, srv.Requests())
-	status, _ := get(t, link.Link)
-	assert.Equal(t, http.StatusNotFound, status, "Reset forgets issued links")
+	defer resp.Body.Close()
+	var out struct{ Link string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	assert.True(t, strings.HasPrefix(out.Link, srv.URL+"/portal/launch?token="), out.Link)
 }
 
-func TestRecordingIsSafeDuringRequests(t *testing.T) {
+// TestRecordsHoldNoKey sends keys the fake refuses and accepts, in every
+// place a careless client might put one.
+func TestRecordsHoldNoKey(t *testing.T) {
 	t.Parallel()
-	srv := portaltest.Start(t)
-	client, err := srv.Client()
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < 20; j++ {
-				_, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.SSO})
-				assert.NoError(t, err)
-			}
-		}()
-		go func() {
-			defer wg.Done()
-			for j := 0; j < 20; j++ {
-				_ = srv.Requests()
-			}
-		}()
+	srv := portaltest.Start(t, portaltest.WithAPIKey("sk_test_accepted_0123456789"))
+	for _, key := range []string{"sk_live_refused_9876543210", "sk_test_accepted_0123456789"} {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/portal/generate_link",
+			strings.NewReader(`{"organization":"org_123","return_url":"https://x.example/?k=`+key+`"}`))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("X-Debug-Key", key)
+		req.Header.Set("Cookie", "session="+key)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
 	}
-	wg.Wait()
-	assert.Len(t, srv.Requests(), 160)
+	resp, err := http.Get(srv.URL + "/__mock/requests")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	assert.NotContains(t, string(raw), "refused_9876543210")
+	assert.NotContains(t, string(raw), "accepted_0123456789")
+	var list struct {
+		Total    int64
+		Requests []portaltest.Request
+	}
+	require.NoError(t, json.Unmarshal(raw, &list))
+	require.Len(t, list.Requests, 2)
+	assert.Equal(t, portaltest.Fingerprint("sk_live_refused_9876543210"), list.Requests[0].Key)
+	assert.Equal(t, http.StatusUnauthorized, list.Requests[0].Status)
+	assert.Equal(t, portaltest.Fingerprint("sk_test_accepted_0123456789"), list.Requests[1].Key)
+	assert.Equal(t, http.StatusCreated, list.Requests[1].Status)
+	assert.NotEqual(t, list.Requests[0].Key, list.Requests[1].Key)
 }
 
-func TestIdempotentReplay(t *testing.T) {
+// TestRecordingIsBounded sends more requests than the fake keeps, with
+// bodies larger than it records, straight to its handler.
+func TestRecordingIsBounded(t *testing.T) {
+	t.Parallel()
+	fake := portaltest.NewFake("http://fake.test")
+	body := `{"organization":"org_123","return_url":"https://example.com/` + strings.Repeat("a", 8<<10) + `"}`
+	for range 1100 {
+		req := httptest.NewRequest(http.MethodPost, "/portal/generate_link", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer sk_test_x")
+		fake.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	reqs := fake.Requests()
+	assert.Len(t, reqs, 1000, "the most recent 1,000")
+	assert.Equal(t, int64(1100), fake.Total())
+	assert.Equal(t, int64(101), reqs[0].Seq, "oldest first")
+	assert.Equal(t, int64(1100), reqs[999].Seq)
+	assert.Len(t, reqs[0].Body, 4<<10)
+	assert.True(t, reqs[0].BodyTruncated)
+
+	fake.Reset()
+	assert.Empty(t, fake.Requests())
+	assert.Zero(t, fake.Total())
+}
+
+func TestWaitForRequests(t *testing.T) {
 	t.Parallel()
 	srv := portaltest.Start(t)
 	client, err := srv.Client()
 	require.NoError(t, err)
-	opts := portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.SSO}
-	a, err := client.GenerateLink(context.Background(), opts, portal.IdempotencyKey("same"))
+	go func() {
+		for range 3 {
+			_, _ = client.GenerateLink(context.Background(), auditLogs)
+		}
+	}()
+	reqs, err := srv.WaitForRequests(context.Background(), 3)
 	require.NoError(t, err)
-	b, err := client.GenerateLink(context.Background(), opts, portal.IdempotencyKey("same"))
-	require.NoError(t, err)
-	assert.Equal(t, a.Link, b.Link, "a repeated key gets the first answer")
-	opts.Intent = portal.DSync
-	_, err = client.GenerateLink(context.Background(), opts, portal.IdempotencyKey("same"))
-	assert.ErrorIs(t, err, portal.ErrConflict)
+	assert.Len(t, reqs, 3)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = srv.WaitForRequests(ctx, 4)
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
-func TestClientErrorsAgainstFake(t *testing.T) {
+// TestDropIsRecordedBeforeTheClientSeesIt: right after a client sees its
+// connection dropped, the fake lists the request.
+func TestDropIsRecordedBeforeTheClientSeesIt(t *testing.T) {
 	t.Parallel()
-	srv := portaltest.Start(t, portaltest.WithAPIKey("sk_test_right"))
-	wrongKey, err := portal.NewClient("sk_test_wrong", portal.WithBaseURL(srv.URL))
+	srv := portaltest.Start(t)
+	client, err := srv.Client(portal.WithMaxRetries(0))
 	require.NoError(t, err)
-	_, err = wrongKey.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.SSO})
-	assertAPIError(t, err, portal.ErrUnauthorized)
-
-	srv2 := portaltest.Start(t, portaltest.WithAPIKey("sk_test_only"), portaltest.WithOrganizations("org_123"))
-	client, err := portal.NewClient("sk_test_only", portal.WithBaseURL(srv2.URL))
-	require.NoError(t, err)
-	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_404", Intent: portal.SSO})
-	assertAPIError(t, err, portal.ErrBadRequest)
-	assert.Contains(t, err.Error(), "Could not find an organization with the id, org_404.")
-}
-
-func assertAPIError(t *testing.T, err error, class error) {
-	t.Helper()
-	require.ErrorIs(t, err, class)
-	var apiErr *portal.APIError
-	require.ErrorAs(t, err, &apiErr)
-	assert.Regexp(t, `^req_[0-9A-Z]{26}$`, apiErr.RequestID)
+	for round := range 100 {
+		require.NoError(t, srv.InjectFault(portaltest.Fault{Drop: true}))
+		_, err := client.GenerateLink(context.Background(), auditLogs)
+		require.Error(t, err)
+		reqs := srv.Requests()
+		require.Len(t, reqs, round+1, "round %d", round)
+		assert.Equal(t, "drop", reqs[round].Fault)
+		assert.Zero(t, reqs[round].Status)
+	}
 }
 
 func TestFaults(t *testing.T) {
 	t.Parallel()
-	opts := portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs}
-	tests := []struct {
-		name       string
-		fault      portaltest.Fault
-		maxRetries int
-		wantErr    error // nil: the call succeeds after the fault
-		wantFaults []string
-	}{
-		{"503 twice then success", portaltest.Fault{Status: 503, Count: 2}, 2, nil, []string{"status", "status", ""}},
-		{"429 with Retry-After seconds", portaltest.Fault{Status: 429, RetryAfter: "0"}, 1, nil, []string{"status", ""}},
-		{"429 beyond retries", portaltest.Fault{Status: 429, Count: 5}, 1, portal.ErrRateLimited, []string{"status", "status"}},
-		{"502 proxy page", portaltest.Fault{Status: 502}, 0, portal.ErrServer, []string{"status"}},
-		{"custom 422 body", portaltest.Fault{Status: 422, Body: `{"error":"Intent not enabled"}`}, 2, portal.ErrUnprocessable, []string{"status"}},
-		{"dropped connection", portaltest.Fault{Drop: true}, 1, nil, []string{"drop", ""}},
-		{"malformed body", portaltest.Fault{Malformed: true}, 2, portal.ErrInvalidResponse, []string{"malformed"}},
-		{"latency only", portaltest.Fault{Latency: 20 * time.Millisecond}, 0, nil, []string{"latency"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			srv := portaltest.Start(t)
-			require.NoError(t, srv.InjectFault(tt.fault))
-			client, err := srv.Client(portal.WithMaxRetries(tt.maxRetries))
-			require.NoError(t, err)
-			_, err = client.GenerateLink(context.Background(), opts)
-			if tt.wantErr == nil {
-				require.NoError(t, err)
-			} else {
-				require.ErrorIs(t, err, tt.wantErr)
-			}
-			var got []string
-			for _, r := range srv.Requests() {
-				got = append(got, r.Fault)
-			}
-			assert.Equal(t, tt.wantFaults, got)
-		})
-	}
-}
-
-func TestLatencyFaultHonoursClientDeadline(t *testing.T) {
-	t.Parallel()
 	srv := portaltest.Start(t)
-	require.NoError(t, srv.InjectFault(portaltest.Fault{Latency: time.Hour}))
-	client, err := srv.Client()
+	client, err := srv.Client(portal.WithMaxRetries(0))
 	require.NoError(t, err)
-	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.SSO}, portal.CallTimeout(50*time.Millisecond))
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-}
-
-func TestProbabilityFaultsRepeatWithSeed(t *testing.T) {
-	t.Parallel()
-	pattern := func() []int {
-		srv := portaltest.Start(t)
-		require.NoError(t, srv.InjectFault(portaltest.Fault{Status: 500, Probability: 0.3, Seed: 42}))
-		client, err := srv.Client(portal.WithMaxRetries(0))
-		require.NoError(t, err)
-		var out []int
-		for i := 0; i < 40; i++ {
-			_, _ = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.SSO})
-		}
-		for _, r := range srv.Requests() {
-			out = append(out, r.Status)
-		}
-		return out
+	call := func() error {
+		_, err := client.GenerateLink(context.Background(), auditLogs)
+		return err
 	}
-	a, b := pattern(), pattern()
-	assert.Equal(t, a, b)
-	failed := 0
-	for _, s := range a {
-		if s == 500 {
-			failed++
-		}
-	}
-	assert.Greater(t, failed, 4)
-	assert.Less(t, failed, 24)
-}
 
-func TestInvalidFaults(t *testing.T) {
-	t.Parallel()
-	srv := portaltest.Start(t)
-	for _, f := range []portaltest.Fault{
-		{},
-		{Status: 42},
-		{Status: 500, Drop: true},
-		{Status: 500, Probability: 1.5},
-		{Status: 500, Count: -1},
-		{Status: 500, Count: 2, Probability: 0.5},
-	} {
-		assert.Error(t, srv.InjectFault(f), "%+v", f)
+	require.NoError(t, srv.InjectFault(portaltest.Fault{Status: 429, RetryAfter: "3", Count: 2}))
+	var apiErr *portal.APIError
+	require.ErrorAs(t, call(), &apiErr)
+	assert.Equal(t, 3*time.Second, apiErr.RetryAfter)
+	assert.Equal(t, "rate_limit_exceeded", apiErr.Code)
+	assert.ErrorIs(t, call(), portal.ErrRateLimited)
+	assert.NoError(t, call(), "the fault is used up")
+
+	require.NoError(t, srv.InjectFault(portaltest.Fault{Status: 502}))
+	require.ErrorAs(t, call(), &apiErr)
+	assert.Contains(t, apiErr.Message, "502 Bad Gateway", "a proxy's page")
+
+	require.NoError(t, srv.InjectFault(portaltest.Fault{Malformed: true}))
+	assert.ErrorIs(t, call(), portal.ErrInvalidResponse)
+
+	require.NoError(t, srv.InjectFault(portaltest.Fault{Drop: true, Probability: 1, Seed: 1}))
+	assert.Error(t, call())
+	assert.Error(t, call())
+	srv.ClearFaults()
+	assert.NoError(t, call())
+
+	for _, bad := range []portaltest.Fault{{}, {Status: 99}, {Status: 500, Drop: true}, {Drop: true, Count: -1},
+		{Drop: true, Probability: 2}, {Drop: true, Probability: 0.5, Count: 2}} {
+		assert.Error(t, srv.InjectFault(bad), "%+v", bad)
 	}
 }
 
-func TestCloseLeavesNoGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
-	srv := portaltest.NewServer()
-	client, err := srv.Client()
-	require.NoError(t, err)
-	for i := 0; i < 3; i++ {
-		_, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.SSO})
-		require.NoError(t, err)
-	}
-	// A request held by an hour of injected latency must not hold Close.
-	require.NoError(t, srv.InjectFault(portaltest.Fault{Latency: time.Hour}))
-	wrote := make(chan struct{})
-	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
-		WroteRequest: func(httptrace.WroteRequestInfo) { close(wrote) },
+// TestLatencyFault runs in a synctest bubble, with the fake served in
+// memory, so that the latency takes no real time.
+func TestLatencyFault(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := portaltest.NewFake("http://fake.test")
+		require.NoError(t, fake.InjectFault(portaltest.Fault{Latency: 2 * time.Second, Status: 503}))
+		start := time.Now()
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/portal/generate_link", strings.NewReader(`{"organization":"org_123"}`))
+		req.Header.Set("Authorization", "Bearer sk_test_x")
+		fake.ServeHTTP(w, req)
+		assert.Equal(t, 503, w.Code)
+		assert.Equal(t, 2*time.Second, time.Since(start))
 	})
+}
+
+func TestCloseEndsLatencies(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.NewServer()
+	require.NoError(t, srv.InjectFault(portaltest.Fault{Latency: time.Hour}))
+	client, err := srv.Client(portal.WithMaxRetries(0))
+	require.NoError(t, err)
 	done := make(chan error)
 	go func() {
-		_, err := client.GenerateLink(ctx, portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.SSO}, portal.CallMaxRetries(0))
+		_, err := client.GenerateLink(context.Background(), auditLogs)
 		done <- err
 	}()
-	<-wrote
+	_, err = srv.WaitForRequests(context.Background(), 1)
+	require.NoError(t, err)
 	srv.Close()
-	assert.Error(t, <-done)
-	waitForGoroutines(t, before)
+	assert.Error(t, <-done, "the held request is dropped, not answered an hour later")
 }
 
-// waitForGoroutines waits, up to a bound, for the goroutine count to fall
-// back to want: goroutines of closed connections end asynchronously.
-func waitForGoroutines(t *testing.T, want int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > want {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines left, want %d:\n%s", runtime.NumGoroutine(), want, buf[:runtime.Stack(buf, true)])
+func TestFaultBodiesCannotRunScripts(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.Start(t)
+	require.NoError(t, srv.InjectFault(portaltest.Fault{Status: 500, Body: "<script>fetch('/__mock/requests')</script>"}))
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/portal/generate_link", nil)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+	assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "sandbox")
+}
+
+func TestControlEndpoints(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.Start(t)
+	do := func(method, path, contentType, body string, header ...string) int {
+		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
 		}
-		runtime.Gosched()
-		time.Sleep(time.Millisecond)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
 	}
+	const fault = `{"status":503,"count":1}`
+	assert.Equal(t, 200, do("GET", "/__mock/health", "", ""))
+	assert.Equal(t, 415, do("POST", "/__mock/faults", "text/plain", fault), "a form or simple request cannot steer the fake")
+	assert.Equal(t, 415, do("POST", "/__mock/faults", "application/x-www-form-urlencoded", fault))
+	assert.Equal(t, 415, do("POST", "/__mock/reset", "", ""))
+	assert.Equal(t, 403, do("POST", "/__mock/faults", "text/plain", fault, "Origin", "https://evil.example"))
+	assert.Equal(t, 403, do("POST", "/__mock/faults", "application/json", fault, "Origin", "https://evil.example"))
+	assert.Equal(t, 403, do("POST", "/__mock/faults", "application/json", fault, "Sec-Fetch-Site", "cross-site"))
+	assert.Equal(t, 403, do("GET", "/__mock/requests", "", "", "Sec-Fetch-Site", "cross-site"), "no page reads the records")
+	assert.Equal(t, 403, do("POST", "/__mock/reset", "application/json", "", "Sec-Fetch-Site", "same-site"))
+	assert.Empty(t, srv.Requests())
+
+	assert.Equal(t, 204, do("POST", "/__mock/faults", "application/json", fault, "Origin", srv.URL))
+	assert.Equal(t, 204, do("POST", "/__mock/faults", "application/json; charset=utf-8", `{"drop":true,"probability":0.5,"seed":7}`, "Sec-Fetch-Site", "same-origin"))
+	assert.Equal(t, 400, do("POST", "/__mock/faults", "application/json", `{"bogus":1}`))
+	assert.Equal(t, 400, do("POST", "/__mock/faults", "application/json", `{}`))
+	assert.Equal(t, 204, do("DELETE", "/__mock/faults", "application/json", ""))
+	assert.Equal(t, 204, do("POST", "/__mock/reset", "application/json", ""))
+	assert.Equal(t, 404, do("GET", "/__mock/nothing", "", ""))
+}
+
+func ExampleServer() {
+	srv := portaltest.NewServer(portaltest.WithOrganizations("org_123"))
+	defer srv.Close()
+	client, err := srv.Client()
+	if err != nil {
+		panic(err)
+	}
+
+	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.SSO})
+	fmt.Println(err)
+	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_456"})
+	fmt.Println(err != nil)
+	for _, r := range srv.Requests() {
+		fmt.Println(r.Status, r.Opts.Organization, r.Opts.Intent)
+	}
+	// Output:
+	// <nil>
+	// true
+	// 201 org_123 sso
+	// 400 org_456
+}
+
+func ExampleFake_InjectFault() {
+	srv := portaltest.NewServer()
+	defer srv.Close()
+	_ = srv.InjectFault(portaltest.Fault{Status: 503, RetryAfter: "0", Count: 1})
+	client, err := srv.Client()
+	if err != nil {
+		panic(err)
+	}
+
+	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123"})
+	fmt.Println(err) // the client retried past the fault
+	for _, r := range srv.Requests() {
+		fmt.Println(r.Status, r.Fault)
+	}
+	// Output:
+	// <nil>
+	// 503 status
+	// 201
 }

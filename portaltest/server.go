@@ -1,104 +1,110 @@
 // Package portaltest provides a fake of the WorkOS Admin Portal API for
 // tests, in the manner of net/http/httptest.
 //
-// A [Server] speaks POST /portal/generate_link as the real API does: it
-// checks the bearer key, validates the body, answers with the API's error
-// bodies, and issues links that open a small Admin Portal page once, within
-// five minutes. It records every request and can inject faults, so tests can
-// check both what their code sent and how it handles failures:
+// A [Server] answers POST /portal/generate_link as the API's published
+// contract says the real one does: it checks the bearer key and the body,
+// answers 201 with a link or with the API's error bodies, and puts a UUID
+// X-Request-Id on every answer. Its links open a small portal page once,
+// within five minutes. It records requests (never the key) and injects
+// faults, so that tests can check both what their code sent and how it
+// copes with failures:
 //
 //	srv := portaltest.Start(t)
 //	client, err := srv.Client()
 //	// ... exercise the code under test with client ...
 //	reqs := srv.Requests()
 //
-// The same fake runs as a standalone binary, cmd/portal-mock, for CI jobs in
-// any language; its control endpoints under /__mock/ are served here too.
+// cmd/portal-mock serves the same fake to CI jobs in any language; its
+// control endpoints under /__mock/ are served here too.
 package portaltest
 
 import (
-	"net"
-	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/adminportal/portal"
 )
 
-// DefaultAPIKey is the key Server.Client uses when the server was not given
-// one with WithAPIKey. Without WithAPIKey the fake accepts any key that
-// starts with "sk_test_", as a test environment's keys do.
+// DefaultAPIKey is the key that Server.Client uses when the server was not
+// given one with WithAPIKey.
 const DefaultAPIKey = "sk_test_portaltest"
 
 // Server is a Fake listening on a loopback address.
 type Server struct {
 	*Fake
 
-	// URL is the base URL of the server, "http://127.0.0.1:port", without a
-	// trailing slash: pass it to portal.WithBaseURL or WORKOS_BASE_URL.
+	// URL is the server's base URL, "http://127.0.0.1:port" (or https),
+	// without a trailing slash: pass it to portal.WithBaseURL or set
+	// WORKOS_BASE_URL to it.
 	URL string
-	// APIKey is the key the server accepts (DefaultAPIKey when any sk_test_
-	// key is accepted).
+	// APIKey is a key the server accepts: WithAPIKey's, else DefaultAPIKey.
 	APIKey string
 
 	srv *httptest.Server
-
-	mu         sync.Mutex
-	transports []*http.Transport // of the clients made by Client, closed with the server
 }
 
-// NewServer starts a fake API on a loopback address. Call Close when done;
-// Start does that for a test.
-func NewServer(opts ...Option) *Server {
-	f := NewFake(opts...)
-	s := &Server{Fake: f, APIKey: f.apiKey}
+// NewServer starts a fake API on a loopback address, over plain HTTP. Call
+// Close when done; Start does that for a test.
+func NewServer(opts ...Option) *Server { return newServer(false, opts) }
+
+// NewTLSServer starts a fake API over HTTPS, with HTTP/2, like
+// httptest.NewTLSServer; Client trusts its certificate.
+func NewTLSServer(opts ...Option) *Server { return newServer(true, opts) }
+
+func newServer(tls bool, opts []Option) *Server {
+	ts := httptest.NewUnstartedServer(nil)
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
+	s := &Server{Fake: NewFake(scheme+ts.Listener.Addr().String(), opts...), srv: ts}
+	s.URL, s.APIKey = s.baseURL, s.apiKey
 	if s.APIKey == "" {
 		s.APIKey = DefaultAPIKey
 	}
-	s.srv = httptest.NewServer(f)
-	s.URL = s.srv.URL
+	ts.Config.Handler = s.Fake
+	if tls {
+		ts.EnableHTTP2 = true
+		ts.StartTLS()
+	} else {
+		ts.Start()
+	}
 	return s
 }
 
-// Start starts a fake API for the test tb and closes it when the test ends.
+// Start starts a fake API for tb, over plain HTTP, and closes it when the
+// test ends.
 func Start(tb testing.TB, opts ...Option) *Server {
-	tb.Helper()
 	s := NewServer(opts...)
 	tb.Cleanup(s.Close)
 	return s
 }
 
-// Client returns a portal.Client pointed at the server with its key. Its
-// retry backoff is a few milliseconds, so tests of retries do not wait;
-// opts are applied after the server's and can change that.
+// StartTLS starts a fake API for tb over HTTPS, and closes it when the test
+// ends.
+func StartTLS(tb testing.TB, opts ...Option) *Server {
+	s := NewTLSServer(opts...)
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Client returns a portal.Client of the server, with its key, an HTTP client
+// that trusts its certificate, and a retry backoff of milliseconds so that
+// tests of retries do not wait. opts come last and can change any of that.
 func (s *Server) Client(opts ...portal.Option) (*portal.Client, error) {
-	tr := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: 64,
-	}
-	s.mu.Lock()
-	s.transports = append(s.transports, tr)
-	s.mu.Unlock()
 	base := []portal.Option{
 		portal.WithBaseURL(s.URL),
-		portal.WithHTTPClient(&http.Client{Transport: tr, Timeout: 30 * time.Second}),
+		portal.WithHTTPClient(s.srv.Client()),
 		portal.WithRetryBackoff(time.Millisecond, 10*time.Millisecond),
 	}
 	return portal.NewClient(s.APIKey, append(base, opts...)...)
 }
 
-// Close shuts the server down, waits for requests in flight, and closes the
+// Close ends the fake's latencies, shuts the server down, and closes the
 // idle connections of the clients made by Client, so that no goroutine of
-// the server or of those clients outlives it.
+// theirs outlives it.
 func (s *Server) Close() {
 	s.Fake.Close()
 	s.srv.Close()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, tr := range s.transports {
-		tr.CloseIdleConnections()
-	}
-	s.transports = nil
 }

@@ -1,20 +1,24 @@
 // Command portal-mock serves a fake of the WorkOS Admin Portal API for CI
-// jobs in any language, in the manner of stripe-mock. It is the fake of
-// package portaltest behind a standalone HTTP server.
+// jobs in any language, in the manner of stripe-mock: the fake of package
+// portaltest behind a standalone server.
 //
 // Usage:
 //
 //	portal-mock [-addr 127.0.0.1:8484] [-api-key sk_test_...] [-org org_123 ...]
+//	            [-tls [-tls-host NAME ...] [-tls-cert-out FILE]]
 //
-// The first line it prints to standard output holds its base URL; point an
-// SDK at it with WORKOS_BASE_URL. It logs one line per request to standard
-// error and stops cleanly on SIGINT or SIGTERM. Control endpoints under
-// /__mock/ list recorded requests, reset the fake and inject faults.
+// The first line it prints holds its base URL: point an SDK at it with
+// WORKOS_BASE_URL. With -tls it serves HTTPS (HTTP/2 too) with a
+// certificate it makes at start for 127.0.0.1, ::1, localhost and every
+// -tls-host, and writes that certificate to -tls-cert-out, for clients to
+// trust through SSL_CERT_FILE (Go), NODE_EXTRA_CA_CERTS (Node) and the
+// like. It logs one line per request to standard error, never a key, and
+// stops on SIGINT or SIGTERM, ending requests in flight, with status 0.
 package main
 
 import (
-	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -34,38 +39,68 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	switch err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "portal-mock:", err)
 		os.Exit(1)
 	}
 }
 
-// orgList collects the repeatable -org flag.
-type orgList []string
+// list collects a repeatable flag.
+type list []string
 
-func (o *orgList) String() string { return strings.Join(*o, ",") }
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 
-func (o *orgList) Set(v string) error {
-	if !strings.HasPrefix(v, "org_") {
-		return fmt.Errorf("%q is not an organization ID (org_...)", v)
-	}
-	*o = append(*o, v)
-	return nil
-}
-
-// run serves until ctx is done. It is main without the process, for tests.
+// run serves until ctx is done: main without the process, for tests.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("portal-mock", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8484", "address to listen on; port 0 picks a free port")
-	apiKey := fs.String("api-key", "", "the only API key to accept (default: any sk_test_ key)")
-	var orgs orgList
-	fs.Var(&orgs, "org", "an organization that exists (repeatable; default: every well-formed ID)")
+	addr := fs.String("addr", "127.0.0.1:8484", "`address` to listen on; port 0 picks a free port")
+	apiKey := fs.String("api-key", "", "the only API `key` to accept (default: any sk_test_ key)")
+	var orgs, tlsHosts list
+	fs.Var(&orgs, "org", "an organization `ID` that exists (repeatable; default: every well-formed ID)")
+	useTLS := fs.Bool("tls", false, "serve HTTPS, with a certificate made at start")
+	fs.Var(&tlsHosts, "tls-host", "a `name` the certificate also covers, such as a CI service's host name (repeatable); the first is the links' host")
+	certOut := fs.String("tls-cert-out", "", "write the certificate, PEM-encoded, to `file`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	for _, org := range orgs {
+		if !strings.HasPrefix(org, "org_") {
+			return fmt.Errorf("-org %q: want an organization ID, such as org_123", org)
+		}
+	}
+	if !*useTLS && (len(tlsHosts) > 0 || *certOut != "") {
+		return errors.New("-tls-host and -tls-cert-out need -tls")
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		var inUse *net.OpError
+		if errors.As(err, &inUse) && errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w; pick another address with -addr, or -addr 127.0.0.1:0 for any free port", err)
+		}
+		return err
+	}
+	defer ln.Close()
+	baseURL := "http://" + publicAddr(ln.Addr(), "")
+	if *useTLS {
+		cert, pemCert, err := newCertificate(tlsHosts)
+		if err != nil {
+			return err
+		}
+		if *certOut != "" {
+			if err := os.WriteFile(*certOut, pemCert, 0o644); err != nil {
+				return err
+			}
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}})
+		baseURL = "https://" + publicAddr(ln.Addr(), first(tlsHosts))
 	}
 
 	var opts []portaltest.Option
@@ -75,19 +110,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(orgs) > 0 {
 		opts = append(opts, portaltest.WithOrganizations(orgs...))
 	}
-	fake := portaltest.NewFake(opts...)
-
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
+	fake := portaltest.NewFake(baseURL, opts...)
 	logger := log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)
 	srv := &http.Server{
 		Handler:           logRequests(logger, fake),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second, // a client trickling its request cannot hold the server
+		IdleTimeout:       time.Minute,
 		ErrorLog:          logger,
 	}
-	fmt.Fprintf(stdout, "portal-mock listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(stdout, "portal-mock listening on %s\n", baseURL)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -96,35 +128,60 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// End latency faults first, then give other requests a moment.
+	fake.Close()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+	if srv.Shutdown(shutdownCtx) != nil {
+		_ = srv.Close()
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
+	<-errc
 	logger.Print("stopped")
 	return nil
 }
 
-// logRequests logs one line per request: method, path, status, duration and
-// request ID. It never logs headers, so keys stay out of CI logs.
+// publicAddr is the address clients reach a listener at: host, when given,
+// with the listener's port; else the listener's address, with loopback in
+// place of an unspecified IP.
+func publicAddr(addr net.Addr, host string) string {
+	tcp := addr.(*net.TCPAddr)
+	switch {
+	case host != "":
+	case tcp.IP.IsUnspecified():
+		host = "127.0.0.1"
+	default:
+		host = tcp.IP.String()
+	}
+	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+}
+
+func first(l []string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	return l[0]
+}
+
+// logRequests logs one line per request: method, path, status (or
+// "dropped"), duration and request ID. It logs no header, so that no key
+// reaches a CI log.
 func logRequests(logger *log.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			status := "dropped"
+			if sw.status != 0 {
+				status = strconv.Itoa(sw.status)
+			}
+			logger.Printf("%s %s %s %s %s", r.Method, r.URL.Path, status, time.Since(start).Round(time.Microsecond), w.Header().Get("X-Request-Id"))
+		}()
 		next.ServeHTTP(sw, r)
-		status := "dropped"
-		if sw.status != 0 {
-			status = fmt.Sprint(sw.status)
-		}
-		logger.Printf("%s %s %s %s %s", r.Method, r.URL.Path, status, time.Since(start).Round(time.Microsecond), w.Header().Get("X-Request-ID"))
 	})
 }
 
-// statusWriter remembers the status written, and passes hijacking through
-// for the fake's dropped-connection fault.
+// statusWriter remembers the status written; Unwrap lets the fake drop the
+// connection under it.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -145,11 +202,3 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	hj, ok := w.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("portal-mock: connection cannot be hijacked")
-	}
-	return hj.Hijack()
-}

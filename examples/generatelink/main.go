@@ -1,10 +1,12 @@
-// Command generatelink prints one Admin Portal link.
+// Command generatelink prints one Admin Portal link: the command-line way to
+// get one, say for a support engineer.
 //
 //	go run ./examples/generatelink -org org_123 -intent audit_logs
 //
-// Without WORKOS_API_KEY it asks an embedded fake of the API, so it runs
-// with no WorkOS account. It exits 0 after printing the link and non-zero,
-// with a message on standard error, on any failure.
+// With WORKOS_API_KEY set it asks the API (or WORKOS_BASE_URL); without it,
+// an embedded fake of the API, so that it runs with no WorkOS account. It
+// exits 0 after printing the link, 2 for bad input and 1 for any other
+// failure, with the reason on standard error.
 package main
 
 import (
@@ -24,22 +26,23 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run is main without the process, for tests; it returns the exit code.
+// run is main without the process, for tests; it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("generatelink", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	org := fs.String("org", "org_123", "organization ID")
-	intent := fs.String("intent", string(portal.AuditLogs), "portal intent: sso, dsync, audit_logs, log_streams, domain_verification, certificate_renewal or bring_your_own_key")
+	org := fs.String("org", "org_123", "the organization's `ID`")
+	var intent portal.Intent
+	fs.TextVar(&intent, "intent", portal.AuditLogs, "the portal's `intent`: sso, dsync, audit_logs, log_streams, domain_verification, certificate_renewal, bring_your_own_key, or a newer one")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 
-	var client *portal.Client
-	var err error
-	if os.Getenv(portal.EnvAPIKey) != "" {
-		client, err = portal.NewClient("", portal.WithAppInfo("generatelink-example", portal.Version))
-	} else {
+	client, err := portal.NewClient("", portal.WithAppInfo("generatelink-example", portal.Version))
+	if errors.Is(err, portal.ErrNoAPIKey) {
 		fake := portaltest.NewServer()
 		defer fake.Close()
 		fmt.Fprintf(stderr, "No %s set: asking an embedded fake of the API.\n", portal.EnvAPIKey)
@@ -52,16 +55,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	link, err := client.GenerateLink(ctx, portal.GenerateLinkOpts{Organization: *org, Intent: portal.Intent(*intent)})
+	link, err := client.GenerateLink(ctx, portal.GenerateLinkOpts{Organization: *org, Intent: intent})
 	if err != nil {
 		fmt.Fprintln(stderr, "generatelink:", err)
-		var invalid *portal.ValidationError
-		if errors.As(err, &invalid) {
+		if errors.As(err, new(*portal.ValidationError)) || errors.Is(err, portal.ErrUnprocessable) {
 			return 2
 		}
 		return 1
 	}
 	fmt.Fprintln(stdout, link.Link)
-	fmt.Fprintf(stderr, "Open it once, before %s.\n", link.ExpiresAt.Format(time.TimeOnly))
+	fmt.Fprintln(stderr, "Open it once, within five minutes.")
 	return 0
 }

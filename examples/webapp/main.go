@@ -4,9 +4,10 @@
 //
 //	go run ./examples/webapp
 //
-// Without WORKOS_API_KEY it embeds portaltest, a fake of the API, so the
-// whole flow (click, redirect, portal page) works with no WorkOS account.
-// With a key it talks to the real API; pass a real organization with -org.
+// Without WORKOS_API_KEY it embeds portaltest, a fake of the API, and says
+// so on the page, so that the whole flow (click, redirect, portal page)
+// works with no WorkOS account. With a key it talks to the real API; pass
+// a real organization with -org.
 package main
 
 import (
@@ -31,7 +32,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	switch err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "webapp:", err)
 		os.Exit(1)
 	}
@@ -40,24 +43,30 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("webapp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to serve the settings page on")
-	org := fs.String("org", "org_01EHZNVPK3SFK441A1RGBFSHRT", "the organization whose admin portal the page opens")
+	addr := fs.String("addr", "127.0.0.1:8080", "`address` to serve the settings page on")
+	org := fs.String("org", "org_01EHZNVPK3SFK441A1RGBFSHRT", "the `ID` of the organization whose portal the page opens")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
-	client, closeAPI, err := newClient(stdout, logger)
+	client, err := portal.NewClient("", portal.WithLogger(logger), portal.WithAppInfo("webapp-example", portal.Version))
+	fake := errors.Is(err, portal.ErrNoAPIKey)
+	if fake {
+		api := portaltest.NewServer()
+		defer api.Close()
+		fmt.Fprintf(stdout, "No %s set: using an embedded fake of the Admin Portal API at %s (no WorkOS account needed).\n", portal.EnvAPIKey, api.URL)
+		client, err = api.Client(portal.WithLogger(logger))
+	}
 	if err != nil {
 		return err
 	}
-	defer closeAPI()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (choose another address with -addr, such as -addr 127.0.0.1:0 for any free port)", err)
 	}
-	srv := &http.Server{Handler: newApp(client, *org), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: newApp(client, *org, fake), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "Settings page: open http://%s/ in your browser\n", ln.Addr())
 
 	errc := make(chan error, 1)
@@ -72,26 +81,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return srv.Shutdown(shutdownCtx)
 }
 
-// newClient returns a client of the real API when WORKOS_API_KEY is set,
-// and otherwise one of an embedded fake, with the function that stops it.
-func newClient(stdout io.Writer, logger *slog.Logger) (*portal.Client, func(), error) {
-	if os.Getenv(portal.EnvAPIKey) != "" {
-		client, err := portal.NewClient("", portal.WithLogger(logger), portal.WithAppInfo("webapp-example", portal.Version))
-		return client, func() {}, err
-	}
-	fake := portaltest.NewServer()
-	fmt.Fprintf(stdout, "No %s set: using an embedded fake of the Admin Portal API at %s (no WorkOS account needed).\n", portal.EnvAPIKey, fake.URL)
-	client, err := fake.Client(portal.WithLogger(logger))
-	if err != nil {
-		fake.Close()
-		return nil, nil, err
-	}
-	return client, fake.Close, nil
-}
-
 // app is the demo application: one organization, whose admin is signed in.
 type app struct {
-	org string
+	org  string
+	fake bool // the API is the embedded fake: the page says so
 }
 
 // buttons lists the portal flows the settings page offers, in page order.
@@ -109,17 +102,19 @@ var buttons = []struct {
 	{portal.BringYourOwnKey, "Bring your own key", "Encrypt your data with a key you control."},
 }
 
-func newApp(client *portal.Client, org string) http.Handler {
-	a := &app{org: org}
+// newApp serves the settings page and, through portal.RedirectHandler, its
+// buttons. g is the *portal.Client, or a stub in a test.
+func newApp(g portal.LinkGenerator, org string, fake bool) http.Handler {
+	a := &app{org: org, fake: fake}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", a.settings)
-	mux.Handle("POST /admin-portal/{intent}", portal.RedirectHandler(client, a.pick))
+	mux.Handle("POST /admin-portal/{intent}", portal.RedirectHandler(g, a.pick))
 	return mux
 }
 
 func (a *app) settings(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := settingsPage.Execute(w, map[string]any{"Org": a.org, "Buttons": buttons}); err != nil {
+	if err := settingsPage.Execute(w, map[string]any{"Org": a.org, "Buttons": buttons, "Fake": a.fake}); err != nil {
 		http.Error(w, "rendering the page failed", http.StatusInternalServerError)
 	}
 }
@@ -131,16 +126,20 @@ var errCrossOrigin = errors.New("cross-origin request refused")
 // administers it; this demo has one organization and one admin.
 func (a *app) pick(r *http.Request) (portal.GenerateLinkOpts, error) {
 	if !sameOrigin(r) {
-		return portal.GenerateLinkOpts{}, errCrossOrigin // another site's form must not open our portal
+		return portal.GenerateLinkOpts{}, errCrossOrigin // another site's form must not open our portal: 403
 	}
-	intent := portal.Intent(r.PathValue("intent"))
-	if !intent.Valid() {
-		return portal.GenerateLinkOpts{}, &portal.ValidationError{Field: "intent", Rule: "is not an intent the page offers"}
+	intent, err := portal.ParseIntent(r.PathValue("intent")) // only the intents the page offers: 400 otherwise
+	if err != nil {
+		return portal.GenerateLinkOpts{}, err
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
 	}
 	return portal.GenerateLinkOpts{
 		Organization: a.org,
 		Intent:       intent,
-		ReturnURL:    returnURL(r),
+		ReturnURL:    scheme + "://" + r.Host + "/", // back to this page from the portal's logo
 	}, nil
 }
 
@@ -152,23 +151,6 @@ func sameOrigin(r *http.Request) bool {
 		return r.Header.Get("Sec-Fetch-Site") != "cross-site"
 	}
 	return origin == "http://"+r.Host || origin == "https://"+r.Host
-}
-
-// returnURL is the settings page itself, for the portal's logo link. The
-// API takes only https URLs (and http for localhost), so on a plain-http
-// address other than loopback the portal's default is used instead.
-func returnURL(r *http.Request) string {
-	if r.TLS != nil {
-		return "https://" + r.Host + "/"
-	}
-	host, _, err := net.SplitHostPort(r.Host)
-	if err != nil {
-		host = r.Host
-	}
-	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
-		return "http://" + r.Host + "/"
-	}
-	return ""
 }
 
 var settingsPage = template.Must(template.New("settings").Parse(`<!DOCTYPE html>
@@ -186,12 +168,14 @@ var settingsPage = template.Must(template.New("settings").Parse(`<!DOCTYPE html>
   li:last-child { border-bottom: 0; } li p { margin: 0; flex: 1; color: #60646c; } li strong { display: block; color: #1c2024; }
   button { font: inherit; padding: 7px 14px; border-radius: 6px; border: 1px solid #d0d5dd; background: #fff; cursor: pointer; }
   button:hover { background: #f2f4f7; }
+  .notice { margin: 20px 0 0; padding: 10px 14px; border-radius: 8px; background: #fff8e1; border: 1px solid #f5d37a; }
 </style>
 </head>
 <body>
 <main>
   <h1>Acme Corp</h1>
   <div class="org">{{.Org}}</div>
+  {{if .Fake}}<p class="notice" id="fake-notice">Demo mode: no <code>WORKOS_API_KEY</code> is set, so these buttons open an embedded fake of the Admin Portal, not WorkOS.</p>{{end}}
   <ul>
   {{range .Buttons}}
     <li>

@@ -2,22 +2,28 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
+	"flag"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/adminportal/portal"
 	"github.com/adminportal/portal/portaltest"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const demoOrg = "org_01EHZNVPK3SFK441A1RGBFSHRT"
 
@@ -27,14 +33,27 @@ func startApp(t *testing.T) (*httptest.Server, *portaltest.Server) {
 	fake := portaltest.Start(t)
 	client, err := fake.Client()
 	require.NoError(t, err)
-	app := httptest.NewServer(newApp(client, demoOrg))
+	app := httptest.NewServer(newApp(client, demoOrg, true))
 	t.Cleanup(app.Close)
 	return app, fake
 }
 
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-func TestSettingsPageOffersEveryIntent(t *testing.T) {
+func post(t *testing.T, url, origin string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, nil)
+	require.NoError(t, err)
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	resp, err := noRedirects.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp
+}
+
+func TestSettingsPage(t *testing.T) {
 	t.Parallel()
 	app, _ := startApp(t)
 	resp, err := http.Get(app.URL + "/")
@@ -42,21 +61,18 @@ func TestSettingsPageOffersEveryIntent(t *testing.T) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	for _, intent := range portal.Intents() {
-		assert.Contains(t, string(body), `action="/admin-portal/`+string(intent)+`"`)
+	for _, b := range buttons {
+		assert.Contains(t, string(body), `action="/admin-portal/`+string(b.Intent)+`"`)
 	}
 	assert.Contains(t, string(body), "View audit logs")
 	assert.Contains(t, string(body), demoOrg)
+	assert.Contains(t, string(body), "embedded fake", "the page says it is not WorkOS")
 }
 
-func TestButtonRedirectsToPortal(t *testing.T) {
+func TestButtonRedirectsToThePortal(t *testing.T) {
 	t.Parallel()
 	app, fake := startApp(t)
-	req, _ := http.NewRequest(http.MethodPost, app.URL+"/admin-portal/audit_logs", nil)
-	req.Header.Set("Origin", app.URL)
-	resp, err := noRedirects.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
+	resp := post(t, app.URL+"/admin-portal/audit_logs", app.URL)
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 	assert.Equal(t, "no-referrer", resp.Header.Get("Referrer-Policy"))
@@ -69,27 +85,30 @@ func TestButtonRedirectsToPortal(t *testing.T) {
 func TestAppRefusals(t *testing.T) {
 	t.Parallel()
 	app, fake := startApp(t)
-	for _, tt := range []struct {
-		path, origin string
-		want         int
-	}{
-		{"/admin-portal/audit_logs", "https://evil.example", http.StatusForbidden},
-		{"/admin-portal/billing", "", http.StatusBadRequest},
-	} {
-		req, _ := http.NewRequest(http.MethodPost, app.URL+tt.path, nil)
-		if tt.origin != "" {
-			req.Header.Set("Origin", tt.origin)
-		}
-		resp, err := noRedirects.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		assert.Equal(t, tt.want, resp.StatusCode, tt.path)
-	}
+	assert.Equal(t, http.StatusForbidden, post(t, app.URL+"/admin-portal/audit_logs", "https://evil.example").StatusCode)
+	assert.Equal(t, http.StatusBadRequest, post(t, app.URL+"/admin-portal/billing", "").StatusCode, "only the intents the page offers")
 	resp, err := http.Get(app.URL + "/admin-portal/audit_logs")
 	require.NoError(t, err)
 	resp.Body.Close()
-	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "only POST generates links")
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "only POST spends a link")
 	assert.Empty(t, fake.Requests())
+}
+
+// failing is a portal.LinkGenerator that always fails, as a stub a test of
+// the app can use in place of the client.
+type failing struct{ err error }
+
+func (f failing) GenerateLink(context.Context, portal.GenerateLinkOpts) (*portal.Link, error) {
+	return nil, f.err
+}
+
+func TestAppWithAStubGenerator(t *testing.T) {
+	t.Parallel()
+	app := httptest.NewServer(newApp(failing{&portal.APIError{StatusCode: 429}}, demoOrg, false))
+	defer app.Close()
+	resp := post(t, app.URL+"/admin-portal/sso", app.URL)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
 }
 
 func TestRunServesAndStops(t *testing.T) {
@@ -103,18 +122,33 @@ func TestRunServesAndStops(t *testing.T) {
 	assert.Contains(t, lines.Text(), "embedded fake")
 	require.True(t, lines.Scan())
 	url := strings.TrimSuffix(strings.TrimPrefix(lines.Text(), "Settings page: open "), " in your browser")
+	go func() { _, _ = io.Copy(io.Discard, r) }()
 	resp, err := http.Get(url)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	cancel()
-	go func() { _, _ = io.Copy(io.Discard, r) }()
 	require.NoError(t, <-errc)
+	w.Close()
+}
+
+func TestRunFlags(t *testing.T) {
+	t.Setenv(portal.EnvAPIKey, "")
+	var stderr strings.Builder
+	assert.ErrorIs(t, run(context.Background(), []string{"-h"}, io.Discard, &stderr), flag.ErrHelp)
+	assert.Contains(t, stderr.String(), "-addr address")
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	err = run(context.Background(), []string{"-addr", ln.Addr().String()}, io.Discard, io.Discard)
+	assert.ErrorContains(t, err, "choose another address with -addr")
 }
 
 // TestBrowserOpensAuditLogs clicks through the example in headless
-// Chromium: settings page, "View audit logs", the portal page for the
-// organization and intent; then the same link again, which is refused.
+// Chromium: the settings page, "View audit logs", the portal page for the
+// organization and intent; the same link again, which is refused with a way
+// back; and that way back.
 func TestBrowserOpensAuditLogs(t *testing.T) {
 	chromium := findChromium()
 	if chromium == "" {
@@ -124,51 +158,59 @@ func TestBrowserOpensAuditLogs(t *testing.T) {
 		t.Skip("Chromium not found: install Debian's chromium package (.ci/run does) or set CHROMIUM")
 	}
 	app, _ := startApp(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1200, 900),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
 	defer cancel()
-	b := startBrowser(t, chromium)
-	p, err := b.newPage(ctx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelTimeout()
+
+	page, err := chromedp.Run(ctx, chromedp.NavigateResponse(app.URL+"/"))
 	require.NoError(t, err)
+	assert.Equal(t, int64(200), page.Status)
+	assert.Equal(t, "Acme Corp · Organization settings", value(t, ctx, chromedp.Title()))
+	assert.Contains(t, value(t, ctx, chromedp.Text(`#fake-notice`)), "embedded fake")
 
-	require.NoError(t, p.navigate(ctx, app.URL+"/"))
-	var title string
-	require.NoError(t, p.eval(ctx, "document.title", &title))
-	assert.Equal(t, "Acme Corp · Organization settings", title)
-
-	require.NoError(t, p.eval(ctx, `document.querySelector('button[data-intent="audit_logs"]').click()`, nil))
-	require.NoError(t, b.waitEvent(ctx, "Page.loadEventFired"))
-	var portalPage struct {
-		URL    string `json:"url"`
-		Status int    `json:"status"`
-		Title  string `json:"title"`
-		Org    string `json:"org"`
-		Intent string `json:"intent"`
-		Events int    `json:"events"`
-	}
-	const inspect = `({url: location.href, status: performance.getEntriesByType("navigation")[0].responseStatus,
-		title: document.title, org: document.getElementById("org-id")?.textContent,
-		intent: document.getElementById("intent")?.textContent, events: document.querySelectorAll("#events tbody tr").length})`
-	require.NoError(t, p.eval(ctx, inspect, &portalPage))
-	assert.Contains(t, portalPage.URL, "/portal/launch?token=")
-	assert.Equal(t, 200, portalPage.Status)
-	assert.Equal(t, "Admin Portal · Audit Logs", portalPage.Title)
-	assert.Equal(t, demoOrg, portalPage.Org)
-	assert.Equal(t, "audit_logs", portalPage.Intent)
-	assert.Positive(t, portalPage.Events)
-
+	page, err = chromedp.RunResponse(ctx, chromedp.Click(`button[data-intent="audit_logs"]`))
+	require.NoError(t, err)
+	assert.Equal(t, int64(200), page.Status, "the redirect leads to the portal page")
+	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(`#events`)))
+	portalURL := value(t, ctx, chromedp.Location())
+	assert.Contains(t, portalURL, "/portal/launch?token=")
+	assert.Equal(t, demoOrg, value(t, ctx, chromedp.Text(`#org-id`)))
+	assert.Equal(t, "audit_logs", value(t, ctx, chromedp.Text(`#intent`)))
+	assert.Positive(t, value(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#events tbody tr").length`)))
 	if path := os.Getenv("PORTAL_SCREENSHOT"); path != "" {
-		png, err := p.screenshot(ctx)
-		require.NoError(t, err)
-		require.True(t, bytes.HasPrefix(png, []byte("\x89PNG")))
-		require.NoError(t, os.WriteFile(path, png, 0o644))
+		require.NoError(t, os.WriteFile(path, value(t, ctx, chromedp.CaptureScreenshot()), 0o644))
 	}
 
-	require.NoError(t, p.navigate(ctx, portalPage.URL))
-	var again struct {
-		Status int    `json:"status"`
-		Text   string `json:"text"`
+	page, err = chromedp.Run(ctx, chromedp.NavigateResponse(portalURL))
+	require.NoError(t, err)
+	assert.Equal(t, int64(410), page.Status, "the link opens once")
+	assert.Contains(t, value(t, ctx, chromedp.Text(`#problem`)), "already been used")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(`#return`), chromedp.WaitVisible(`button[data-intent="audit_logs"]`)))
+	assert.Equal(t, app.URL+"/", value(t, ctx, chromedp.Location()), "the refusal leads back to the application")
+}
+
+// value runs a chromedp action and returns its value.
+func value[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	require.NoError(t, err)
+	return v
+}
+
+// findChromium returns the path of a Chromium binary, or "".
+func findChromium() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
 	}
-	require.NoError(t, p.eval(ctx, `({status: performance.getEntriesByType("navigation")[0].responseStatus, text: document.body.innerText})`, &again))
-	assert.Equal(t, 410, again.Status)
-	assert.Contains(t, again.Text, "already been used")
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome-stable", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
 }

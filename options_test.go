@@ -1,0 +1,99 @@
+package portal_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/adminportal/portal"
+)
+
+func TestBaseURL(t *testing.T) {
+	api := newTestAPI(t)
+	t.Setenv(portal.EnvBaseURL, api.URL+"/")
+	t.Setenv(portal.EnvAPIKey, testKey)
+	c, err := portal.NewClient("")
+	require.NoError(t, err, "the key and the base URL from the environment")
+	_, err = c.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+	require.NoError(t, err)
+	assert.Equal(t, "/portal/generate_link", api.Calls()[0].Path)
+
+	c, err = portal.NewClient(testKey, portal.WithBaseURL(api.URL+"/proxy/workos"))
+	require.NoError(t, err, "WithBaseURL overrides WORKOS_BASE_URL")
+	_, err = c.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+	require.NoError(t, err)
+	assert.Equal(t, "/proxy/workos/portal/generate_link", api.Calls()[1].Path, "a path prefix is kept")
+
+	for _, ok := range []string{"https://api.workos.com", "https://10.1.2.3:8443", "http://localhost:8484", "http://127.0.0.1:1", "http://[::1]:8484", "http://mock.localhost"} {
+		_, err := portal.NewClient(testKey, portal.WithBaseURL(ok))
+		assert.NoError(t, err, ok)
+	}
+	for base, want := range map[string]string{
+		"http://portal-mock:8484":      "plain http is allowed only for loopback hosts",
+		"http://10.0.0.5":              "plain http is allowed only for loopback hosts",
+		"ftp://api.workos.com":         "want an absolute https URL",
+		"api.workos.com":               "want an absolute https URL",
+		"https://":                     "want an absolute https URL",
+		"https://api.workos.com/?v=1":  "want no user info, query or fragment",
+		"https://u:p@api.workos.com":   "want no user info, query or fragment",
+		"https://api.workos.com/#frag": "want no user info, query or fragment",
+	} {
+		_, err := portal.NewClient(testKey, portal.WithBaseURL(base))
+		assert.ErrorContains(t, err, `portal: WithBaseURL "`+base+`": `+want)
+	}
+	t.Setenv(portal.EnvBaseURL, "http://portal-mock:8484")
+	_, err = portal.NewClient(testKey)
+	assert.ErrorContains(t, err, `portal: WORKOS_BASE_URL "http://portal-mock:8484": plain http`, "the error names where the URL came from")
+	assert.ErrorContains(t, err, "portal-mock -tls")
+}
+
+func TestOptionsAreChecked(t *testing.T) {
+	t.Parallel()
+	for name, opt := range map[string]portal.Option{
+		"WithMaxRetries(-1)":           portal.WithMaxRetries(-1),
+		"WithMaxRetries(11)":           portal.WithMaxRetries(11),
+		"WithRetryBackoff(0, 1s)":      portal.WithRetryBackoff(0, time.Second),
+		"WithRetryBackoff(2s, 1s)":     portal.WithRetryBackoff(2*time.Second, time.Second),
+		"WithHTTPClient(nil)":          portal.WithHTTPClient(nil),
+		`WithAppInfo("", "1")`:         portal.WithAppInfo("", "1"),
+		`WithAppInfo("my app", "1")`:   portal.WithAppInfo("my app", "1"),
+		`WithAppInfo("a", "1\r\nX:y")`: portal.WithAppInfo("a", "1\r\nX:y"),
+	} {
+		_, err := portal.NewClient(testKey, opt)
+		fn, _, _ := strings.Cut(name, "(")
+		assert.ErrorContains(t, err, "portal: "+fn, name)
+	}
+	_, err := portal.NewClient(testKey, nil, portal.WithMaxRetries(10))
+	assert.NoError(t, err, "a nil option is skipped")
+}
+
+func TestUserAgentNamesTheApplication(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t)
+	_, err := api.client(t, portal.WithAppInfo("billing", "2.3.1")).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+	require.NoError(t, err)
+	assert.Equal(t, "adminportal-go/"+portal.Version+" billing/2.3.1", api.Calls()[0].Header.Get("User-Agent"))
+}
+
+func TestWithHTTPClientIsUsedAndNotChanged(t *testing.T) {
+	t.Parallel()
+	api := newTestAPI(t, answer{status: http.StatusFound, header: map[string]string{"Location": "https://elsewhere.example/"}})
+	var used bool
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		used = true
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	_, err := api.client(t, portal.WithHTTPClient(hc)).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+	assert.ErrorContains(t, err, "portal: 302 Found")
+	assert.True(t, used)
+	assert.Nil(t, hc.CheckRedirect, "the caller's client is copied, not changed")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
