@@ -21,23 +21,16 @@ import (
 type Client struct {
 	settings
 	endpoint string
-	// secret holds the key in a closure, which fmt prints as an address
-	// whatever the verb (a pointer field it would print in full for %s).
-	secret    func() *credentials
+	// secret returns the key and its Authorization header. fmt prints a
+	// func as an address whatever the verb (%s prints a pointer's target).
+	secret    func() (key string, header []string)
 	userAgent []string
 	budget    retryBudget
 }
 
-// credentials holds the API key and its Authorization header.
-type credentials struct {
-	key    string
-	header []string
-}
-
-// NewClient returns a Client that authenticates with apiKey, or with
-// WORKOS_API_KEY when apiKey is empty, at WORKOS_BASE_URL or DefaultBaseURL
-// unless WithBaseURL says otherwise. A missing key or a bad option fails
-// here, so that a misconfigured service fails at start-up.
+// NewClient returns a Client with apiKey (or WORKOS_API_KEY when it is
+// empty) for WORKOS_BASE_URL or DefaultBaseURL, unless WithBaseURL says
+// otherwise. A missing key or a bad option fails here, at start-up.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	apiKey = cmp.Or(apiKey, os.Getenv(EnvAPIKey))
 	if apiKey == "" {
@@ -68,8 +61,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		hc = *s.httpClient
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	creds := &credentials{key: apiKey, header: []string{"Bearer " + apiKey}}
-	c := &Client{settings: s, endpoint: endpoint.String(), secret: func() *credentials { return creds },
+	header := []string{"Bearer " + apiKey}
+	c := &Client{settings: s, endpoint: endpoint.String(), secret: func() (string, []string) { return apiKey, header },
 		userAgent: []string{"adminportal-go/" + Version + s.appInfo}}
 	c.httpClient = &hc
 	return c, nil
@@ -112,17 +105,15 @@ func (c *Client) GenerateLink(ctx context.Context, opts GenerateLinkOpts) (*Link
 	}
 }
 
-// CloseIdleConnections closes the idle connections of the client's HTTP
-// client, for a clean shutdown; clients built without WithHTTPClient share
-// theirs. The client stays usable.
+// CloseIdleConnections closes the client's idle connections (shared by the
+// clients built without WithHTTPClient), for a clean shutdown.
 func (c *Client) CloseIdleConnections() {
 	if c != nil && c.httpClient != nil {
 		c.httpClient.CloseIdleConnections()
 	}
 }
 
-// maxBody bounds what is read of an answer: the API's are a few hundred
-// bytes, and a misbehaving proxy must not fill memory.
+// maxBody bounds what is read of an answer, so a proxy cannot fill memory.
 const maxBody = 64 << 10
 
 var jsonType = []string{"application/json"}
@@ -130,7 +121,8 @@ var jsonType = []string{"application/json"}
 // attempt makes one request and reads its answer, reporting whether a
 // failure may pass on another attempt.
 func (c *Client) attempt(ctx context.Context, body []byte, idempotencyKey string, n int) (link *Link, retryable bool, err error) {
-	start, status, requestID, creds := time.Now(), 0, "", c.secret()
+	start, status, requestID := time.Now(), 0, ""
+	key, auth := c.secret()
 	defer func() { c.log(ctx, n, status, requestID, start, err) }()
 	actx, cancel := context.WithTimeout(ctx, attemptTimeout)
 	defer cancel()
@@ -139,28 +131,28 @@ func (c *Client) attempt(ctx context.Context, body []byte, idempotencyKey string
 	if err != nil {
 		return nil, false, fmt.Errorf("portal: %w", err)
 	}
-	req.Header = http.Header{"Authorization": creds.header, "Content-Type": jsonType, "Accept": jsonType,
+	req.Header = http.Header{"Authorization": auth, "Content-Type": jsonType, "Accept": jsonType,
 		"User-Agent": c.userAgent, "Idempotency-Key": {idempotencyKey}}
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return nil, retryableError(ctx, err), c.transportError(err)
+		return nil, retryableError(ctx, err), transportError(err, key)
 	}
 	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	_ = resp.Body.Close()
-	status, requestID = resp.StatusCode, clean(resp.Header.Get("X-Request-Id"), creds.key, maxShortText)
+	status, requestID = resp.StatusCode, clean(resp.Header.Get("X-Request-Id"), key, maxShortText)
 	var out struct {
 		Link *string `json:"link"`
 	}
 	switch {
 	case status < 200 || status > 299:
-		return nil, retryableStatus(status), newAPIError(status, resp.Header, data, creds.key)
+		return nil, retryableStatus(status), newAPIError(status, resp.Header, data, key)
 	case readErr != nil: // the connection broke mid-answer; the next attempt may get one
-		return nil, retryableError(ctx, readErr), c.transportError(readErr)
+		return nil, retryableError(ctx, readErr), transportError(readErr, key)
 	case len(data) > maxBody:
 		err = &APIError{StatusCode: status, Message: "the body is longer than 64 KiB", RequestID: requestID}
 	case json.Unmarshal(data, &out) != nil || out.Link == nil:
 		err = &APIError{StatusCode: status, RequestID: requestID,
-			Message: "the body is not a JSON object with a link: " + clean(string(data), creds.key, maxExcerpt)}
+			Message: "the body is not a JSON object with a link: " + clean(string(data), key, maxExcerpt)}
 	case !isPageURL(*out.Link):
 		err = &APIError{StatusCode: status, Message: "the link is not an absolute http or https URL", RequestID: requestID}
 	default:
@@ -169,11 +161,10 @@ func (c *Client) attempt(ctx context.Context, body []byte, idempotencyKey string
 	return nil, false, err // the server answered: asking again would get the same
 }
 
-// transportError wraps a transport error. Some of net/http's quote what the
-// server sent; one that quotes the key is replaced by its cleaned text,
-// dropping the chain that holds the original.
-func (c *Client) transportError(err error) error {
-	if text, key := err.Error(), c.secret().key; maskKey(text, key) != text {
+// transportError wraps a transport error, unless it quotes the key (some of
+// net/http's quote the server): then its cleaned text replaces the chain.
+func transportError(err error, key string) error {
+	if text := err.Error(); maskKey(text, key) != text {
 		return errors.New("portal: " + clean(text, key, 1024))
 	}
 	return fmt.Errorf("portal: %w", err)

@@ -26,8 +26,7 @@ var (
 	ErrInvalidResponse = errors.New("portal: invalid response")     // a 2xx answer without a usable link
 )
 
-// ErrNoAPIKey means that neither the caller nor WORKOS_API_KEY supplied an
-// API key.
+// ErrNoAPIKey means that neither the caller nor WORKOS_API_KEY gave a key.
 var ErrNoAPIKey = errors.New("portal: no API key: pass one to NewClient or SetAPIKey, or set WORKOS_API_KEY")
 
 // ValidationError reports options that break a rule of the API. Nothing was
@@ -62,58 +61,46 @@ type APIError struct {
 
 // Error describes the failure on one line of at most 1 KB.
 func (e *APIError) Error() string {
-	var b strings.Builder
-	b.WriteString("portal: " + strconv.Itoa(e.StatusCode) + " " + http.StatusText(e.StatusCode))
-	for _, s := range []string{e.Code, e.Message} {
-		if s != "" {
-			b.WriteString(": " + s)
+	s := "portal: " + strconv.Itoa(e.StatusCode) + " " + http.StatusText(e.StatusCode)
+	for _, part := range []string{e.Code, e.Message} {
+		if part != "" {
+			s += ": " + part
 		}
 	}
-	sep := " ("
+	var fields []string
 	for _, fe := range e.Errors {
-		b.WriteString(sep)
-		sep = "; "
-		if fe.Field != "" {
-			b.WriteString(fe.Field + ": ")
-		}
-		b.WriteString(cmp.Or(fe.Message, fe.Code))
+		fields = append(fields, strings.TrimPrefix(fe.Field+": ", ": ")+cmp.Or(fe.Message, fe.Code))
 	}
-	if len(e.Errors) > 0 {
-		b.WriteString(")")
+	if fields != nil {
+		s += " (" + strings.Join(fields, "; ") + ")"
 	}
 	if e.RetryAfter > 0 {
-		b.WriteString(" [retry after " + e.RetryAfter.String() + "]")
+		s += " [retry after " + e.RetryAfter.String() + "]"
 	}
 	if e.RequestID != "" {
-		b.WriteString(" [request ID " + e.RequestID + "]")
+		s += " [request ID " + e.RequestID + "]"
 	}
-	return truncate(b.String(), 1024)
+	return truncate(s, 1024)
 }
 
-// sentinelStatus maps each sentinel to the range of statuses it matches.
 var sentinelStatus = map[error][2]int{
 	ErrBadRequest: {400, 400}, ErrUnauthorized: {401, 401}, ErrForbidden: {403, 403},
 	ErrNotFound: {404, 404}, ErrUnprocessable: {422, 422}, ErrRateLimited: {429, 429},
 	ErrServer: {500, 599}, ErrInvalidResponse: {200, 299},
 }
 
-// Is makes errors.Is(err, ErrRateLimited) and its siblings true for an
-// APIError of the matching status.
+// Is makes errors.Is match an APIError with the sentinel of its status.
 func (e *APIError) Is(target error) bool {
 	r, ok := sentinelStatus[target]
 	return ok && r[0] <= e.StatusCode && e.StatusCode <= r[1]
 }
 
-// Bounds on the server text an APIError keeps, far above the API's own.
-const (
-	maxMessage   = 512 // messages
-	maxShortText = 128 // codes, field names, request IDs
-	maxExcerpt   = 200 // a body that is not JSON: enough to recognise a proxy's page
-)
+// Bounds on the server text an APIError keeps, far above the API's own: a
+// message, a code (or field or request ID), an excerpt of a non-JSON body.
+const maxMessage, maxShortText, maxExcerpt = 512, 128, 200
 
-// newAPIError builds the error for an answer outside 2xx from its status,
-// header and (capped) body, in any of the shapes the API and the proxies
-// before it use.
+// newAPIError builds the error for an answer outside 2xx, in any of the
+// shapes the API and the proxies before it use.
 func newAPIError(status int, header http.Header, body []byte, key string) *APIError {
 	e := &APIError{
 		StatusCode: status,
@@ -121,11 +108,7 @@ func newAPIError(status int, header http.Header, body []byte, key string) *APIEr
 		RetryAfter: parseRetryAfter(header.Get("Retry-After"), time.Now()),
 	}
 	var members map[string]json.RawMessage
-	switch body = bytes.TrimSpace(body); {
-	case status >= 300 && status <= 399:
-		e.Message = "the API answered with a redirect, which the client does not follow"
-		return e
-	case len(body) > 0 && json.Unmarshal(body, &members) != nil:
+	if body = bytes.TrimSpace(body); len(body) > 0 && json.Unmarshal(body, &members) != nil {
 		e.Message = "unexpected response body: " + clean(string(body), key, maxExcerpt)
 		return e
 	}
@@ -160,9 +143,8 @@ func clean(s, key string, max int) string {
 	}, s), max)
 }
 
-// maskKey replaces with [REDACTED] every run of 8 or more characters that
-// also occurs in key: a server may echo the Authorization header, or a part
-// of it.
+// maskKey replaces with [REDACTED] each run of 8 or more characters of key:
+// a server may echo the Authorization header, or a part of it.
 func maskKey(s, key string) string {
 	n := min(8, len(key))
 	var b strings.Builder
@@ -184,8 +166,7 @@ func maskKey(s, key string) string {
 	return b.String() + s[last:]
 }
 
-// truncate cuts s to at most max bytes at a character boundary, marking the
-// cut with an ellipsis.
+// truncate cuts s to at most max bytes, marking the cut with an ellipsis.
 func truncate(s string, max int) string {
 	if len(s) <= max {
 		return s

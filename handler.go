@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// LinkGenerator is what RedirectHandler needs of a Client, so that a test of
-// a handler can pass a stub.
+// LinkGenerator is what RedirectHandler needs of a Client, so that a test
+// can pass a stub.
 type LinkGenerator interface {
 	GenerateLink(ctx context.Context, opts GenerateLinkOpts) (*Link, error)
 }
@@ -54,8 +54,7 @@ func RedirectHandler(g LinkGenerator, pick func(*http.Request) (GenerateLinkOpts
 	})
 }
 
-// serveError answers a failure, with status and text unless err's kind
-// decides the answer.
+// serveError answers a failure with status and text, unless err's kind decides.
 func serveError(w http.ResponseWriter, r *http.Request, err error, status int, text string) {
 	var custom http.Handler
 	var apiErr *APIError
@@ -66,8 +65,7 @@ func serveError(w http.ResponseWriter, r *http.Request, err error, status int, t
 	case errors.As(err, new(*ValidationError)):
 		status, text = http.StatusBadRequest, "Bad request."
 	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests:
-		secs := (max(apiErr.RetryAfter, time.Second) + time.Second - 1) / time.Second
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
+		w.Header().Set("Retry-After", strconv.Itoa(int((max(apiErr.RetryAfter, time.Second)+time.Second-1)/time.Second)))
 		status, text = http.StatusServiceUnavailable, "The Admin Portal is busy. Try again shortly."
 	}
 	plainError(w, status, text)

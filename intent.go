@@ -28,8 +28,7 @@ func ParseIntent(s string) (Intent, error) {
 		"domain_verification, certificate_renewal or bring_your_own_key", s)
 }
 
-// MarshalText returns the intent's name, for encoding/json, flag.TextVar
-// and other text encodings.
+// MarshalText returns the intent's name, for flag.TextVar and encodings.
 func (i Intent) MarshalText() ([]byte, error) { return []byte(i), nil }
 
 // UnmarshalText accepts what the API might: an empty text (no intent) or

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,8 +11,7 @@ import (
 	"time"
 )
 
-// DefaultBaseURL is the API's address; WORKOS_BASE_URL and WithBaseURL
-// replace it.
+// DefaultBaseURL is the API's address, unless WORKOS_BASE_URL or WithBaseURL.
 const DefaultBaseURL = "https://api.workos.com"
 
 // Environment variables that NewClient reads, named as in the WorkOS SDKs.
@@ -22,8 +20,7 @@ const (
 	EnvBaseURL = "WORKOS_BASE_URL" // the API's address, unless WithBaseURL is given
 )
 
-// An Option configures a Client in NewClient. An option given a bad value
-// makes NewClient fail, so that a misconfiguration shows at start-up.
+// An Option configures a Client; a bad value makes NewClient fail.
 type Option func(*settings) error
 
 type settings struct {
@@ -46,13 +43,10 @@ func WithBaseURL(baseURL string) Option {
 }
 
 // WithHTTPClient sends requests through hc's transport and timeout, for a
-// proxy, custom TLS roots or tracing. The client uses a copy of hc that
-// follows no redirect, so that the key never follows one elsewhere.
+// proxy, custom TLS roots or tracing; nil means the default. The client uses
+// a copy of hc that follows no redirect, so the key never follows one away.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) error {
-		if hc == nil {
-			return errors.New("portal: WithHTTPClient: nil *http.Client")
-		}
 		s.httpClient = hc
 		return nil
 	}
@@ -83,9 +77,8 @@ func WithRetryBackoff(base, max time.Duration) Option {
 	}
 }
 
-// WithLogger logs each HTTP attempt, at Debug level when it succeeds and
-// Warn when it fails, with its attempt number, status, duration, request
-// ID and error. The API key and the link are never logged.
+// WithLogger logs each attempt (Debug) or failed attempt (Warn): its number,
+// status, duration, request ID and error, but never the key or the link.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *settings) error {
 		s.logger = l
@@ -95,9 +88,8 @@ func WithLogger(l *slog.Logger) Option {
 
 var tokenPattern = regexp.MustCompile(`^[A-Za-z0-9.+_-]{1,64}$`)
 
-// WithAppInfo adds "name/version" to the User-Agent header, so that the
-// API's logs can tell your application apart. Each must be 1 to 64 letters,
-// digits or ".+_-".
+// WithAppInfo adds "name/version" to the User-Agent header, to tell your
+// application apart in the API's logs: each 1 to 64 letters, digits or ".+_-".
 func WithAppInfo(name, version string) Option {
 	return func(s *settings) error {
 		if !tokenPattern.MatchString(name) || !tokenPattern.MatchString(version) {

@@ -59,7 +59,6 @@ func TestOptionsAreChecked(t *testing.T) {
 		"WithMaxRetries(11)":           portal.WithMaxRetries(11),
 		"WithRetryBackoff(0, 1s)":      portal.WithRetryBackoff(0, time.Second),
 		"WithRetryBackoff(2s, 1s)":     portal.WithRetryBackoff(2*time.Second, time.Second),
-		"WithHTTPClient(nil)":          portal.WithHTTPClient(nil),
 		`WithAppInfo("", "1")`:         portal.WithAppInfo("", "1"),
 		`WithAppInfo("my app", "1")`:   portal.WithAppInfo("my app", "1"),
 		`WithAppInfo("a", "1\r\nX:y")`: portal.WithAppInfo("a", "1\r\nX:y"),
@@ -68,8 +67,8 @@ func TestOptionsAreChecked(t *testing.T) {
 		fn, _, _ := strings.Cut(name, "(")
 		assert.ErrorContains(t, err, "portal: "+fn, name)
 	}
-	_, err := portal.NewClient(testKey, nil, portal.WithMaxRetries(10))
-	assert.NoError(t, err, "a nil option is skipped")
+	_, err := portal.NewClient(testKey, nil, portal.WithMaxRetries(10), portal.WithHTTPClient(nil))
+	assert.NoError(t, err, "a nil option is skipped, and a nil HTTP client means the default")
 }
 
 func TestUserAgentNamesTheApplication(t *testing.T) {

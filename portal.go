@@ -15,36 +15,30 @@
 //	http.Redirect(w, r, link.Link, http.StatusSeeOther)
 //
 // A link opens the portal for whoever holds it, for five minutes: redirect
-// the signed-in admin to it at once, and never log, cache or e-mail it.
+// the signed-in admin to it at once; never log, cache or e-mail it.
 //
-// Options that break a rule of the API are a [*ValidationError], and
-// nothing is sent. Any answer outside 2xx is an [*APIError], which
-// [errors.Is] matches against [ErrRateLimited] and the other sentinels.
-// Timeouts, rate limits, 5xx answers that may pass and network failures
-// are retried with backoff, honouring Retry-After, within ctx's deadline.
-//
-// An intent newer than this package needs no new release: convert its
-// name, as in portal.Intent("new_intent"), and the API decides.
+// Bad options are a [*ValidationError], and nothing is sent. Answers outside
+// 2xx are an [*APIError], which [errors.Is] matches against [ErrRateLimited]
+// and the other sentinels. Failures that may pass are retried with backoff,
+// honouring Retry-After, within ctx's deadline. An intent newer than this
+// package is sent as it is: portal.Intent("new_intent").
 //
 // An empty API key means WORKOS_API_KEY, and WORKOS_BASE_URL replaces the
-// API's address: that is how CI points unchanged code at a mock. [SetAPIKey]
-// and the package-level [GenerateLink] keep the WorkOS documentation's Go
-// snippet working. Package portaltest is a fake of the API for Go tests, and
-// cmd/portal-mock serves it to CI jobs in any language.
+// API's address, which is how CI points unchanged code at a mock: package
+// portaltest is one for Go tests, and cmd/portal-mock serves it to any
+// language. [SetAPIKey] and [GenerateLink] keep the WorkOS docs' snippet working.
 package portal
 
 import (
 	"context"
-	"log/slog"
-	"net/url"
 	"sync"
 )
 
 // Version is this library's version, sent in the User-Agent header.
 const Version = "0.2.0"
 
-// GenerateLinkOpts describes the portal session to open. Only Organization
-// is required; the other fields are sent when set.
+// GenerateLinkOpts describes the portal session to open; only Organization
+// is required.
 type GenerateLinkOpts struct {
 	// Organization is the ID of the organization, such as "org_01EHZNVPK3SFK441A1RGBFSHRT".
 	Organization string `json:"organization"`
@@ -64,16 +58,6 @@ type Link struct {
 	Link string `json:"link"`
 }
 
-// LogValue keeps the link's token out of structured logs: slog records only
-// its host, since anyone holding the whole URL can open the portal.
-func (l Link) LogValue() slog.Value {
-	u, err := url.Parse(l.Link)
-	if err != nil {
-		return slog.StringValue("[unparsable link]")
-	}
-	return slog.GroupValue(slog.String("host", u.Host))
-}
-
 // defaultClient backs SetAPIKey and the package-level GenerateLink.
 var defaultClient struct {
 	mu     sync.Mutex
@@ -81,10 +65,10 @@ var defaultClient struct {
 	err    error // from SetAPIKey, returned until the next one
 }
 
-// SetAPIKey sets the API key of the default client that the package-level
-// GenerateLink uses; an empty key means WORKOS_API_KEY. It builds that
-// client at once, reading WORKOS_BASE_URL. Calls already in flight finish
-// with the old key; an unusable key is reported by the next GenerateLink.
+// SetAPIKey sets the key of the default client, which the package-level
+// GenerateLink uses; empty means WORKOS_API_KEY. It builds that client at
+// once, reading WORKOS_BASE_URL; the next GenerateLink reports an unusable
+// key. Calls in flight finish with the old key.
 func SetAPIKey(key string) {
 	c, err := NewClient(key)
 	defaultClient.mu.Lock()

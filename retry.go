@@ -15,16 +15,10 @@ import (
 // The retry policy: which failures are retried, how long to wait before the
 // next attempt, and the budget that keeps retries off an API that is down.
 const (
-	defaultMaxRetries  = 2
-	maxMaxRetries      = 10
-	defaultBackoffBase = 500 * time.Millisecond
-	defaultBackoffMax  = 8 * time.Second
-	// attemptTimeout bounds one attempt, so that a connection that died
-	// silently costs a retry, not the caller's whole deadline.
-	attemptTimeout = 30 * time.Second
-	// maxRetryAfterWait is the longest Retry-After waited out; past it the
-	// error returns at once, its RetryAfter saying when to come back.
-	maxRetryAfterWait = 20 * time.Second
+	defaultMaxRetries, maxMaxRetries      = 2, 10
+	defaultBackoffBase, defaultBackoffMax = 500 * time.Millisecond, 8 * time.Second
+	attemptTimeout                        = 30 * time.Second // a connection that died silently costs a retry, not the call
+	maxRetryAfterWait                     = 20 * time.Second // longer waits return the error, its RetryAfter saying when to come back
 )
 
 // retryableStatus reports whether an answer may change on another attempt:
@@ -36,8 +30,7 @@ func retryableStatus(code int) bool {
 }
 
 // retryableError reports whether a transport error may pass on another
-// attempt: not after the caller's context ended, nor for a certificate that
-// does not verify or a server that does not speak TLS.
+// attempt: not once ctx ended, nor for a bad certificate or a non-TLS server.
 func retryableError(ctx context.Context, err error) bool {
 	var certErr *tls.CertificateVerificationError
 	var recordErr tls.RecordHeaderError
@@ -71,9 +64,8 @@ func (c *Client) retryWait(ctx context.Context, err error, retryable bool, retri
 	return wait, c.budget.spend()
 }
 
-// parseRetryAfter reads Retry-After in either form, delta-seconds ("7") or
-// an HTTP date, as a wait from now of at most a day. Missing, malformed and
-// past values are zero, so that the backoff applies instead.
+// parseRetryAfter reads Retry-After, delta-seconds ("7") or an HTTP date, as
+// a wait of at most a day; bad or past values are zero: the backoff applies.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	const ceiling = 24 * time.Hour
 	if v = strings.TrimSpace(v); v != "" && v[0] >= '0' && v[0] <= '9' {
@@ -98,20 +90,16 @@ type retryBudget struct {
 	spent int
 }
 
-const (
-	budgetSize    = 50 * retryCost
-	retryCost     = 1000
-	successRefund = 100
-)
+const retryCost, successRefund = 1000, 100
 
 func (b *retryBudget) spend() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	ok := b.spent+retryCost <= budgetSize
-	if ok {
-		b.spent += retryCost
+	if b.spent+retryCost > 50*retryCost {
+		return false
 	}
-	return ok
+	b.spent += retryCost
+	return true
 }
 
 func (b *retryBudget) earn(n int) {

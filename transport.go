@@ -16,16 +16,15 @@ var sharedTransport = sync.OnceValue(newTransport)
 
 func newTransport() *http.Transport {
 	dialer := &net.Dialer{Timeout: handshakeTimeout, KeepAlive: 30 * time.Second}
-	tlsDialer := &tlsDialer{dial: dialer.DialContext, hosts: map[string]*tlsHost{}}
+	tlsDialer := &tlsDialer{dial: dialer.DialContext, leads: map[string]*handshake{}}
 	return &http.Transport{
-		Proxy:             http.ProxyFromEnvironment,
-		DialContext:       dialer.DialContext,
-		DialTLSContext:    tlsDialer.DialTLSContext,
-		ForceAttemptHTTP2: true,
+		Proxy:          http.ProxyFromEnvironment,
+		DialContext:    dialer.DialContext,
+		DialTLSContext: tlsDialer.DialTLSContext, // through a proxy, net/http handshakes itself
 		// An HTTP/1.1 server (a mock, an old proxy) needs a connection per
 		// concurrent call; Go's default keeps two idle per host.
-		MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second,
-		TLSHandshakeTimeout: handshakeTimeout, // through a proxy, net/http handshakes itself
+		ForceAttemptHTTP2: true, MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second,
+		TLSHandshakeTimeout: handshakeTimeout,
 		// Pings find an HTTP/2 connection that died silently before a call waits on it.
 		HTTP2: &http.HTTP2Config{SendPingTimeout: 30 * time.Second, PingTimeout: 15 * time.Second},
 	}
@@ -33,28 +32,22 @@ func newTransport() *http.Transport {
 
 const handshakeTimeout = 10 * time.Second
 
-// dialWaitKey keys the context of a request, which tlsDialer waits on instead
-// of dialing while another dial's handshake is under way.
+// dialWaitKey keys a request's context, which tlsDialer waits on instead of
+// dialing while another dial's handshake is under way.
 type dialWaitKey struct{}
 
-// tlsDialer makes one TLS handshake at a time per server while the server
-// may speak HTTP/2. net/http dials for every request that finds no idle
-// connection and learns the protocol only after a handshake, so a burst on
-// a cold client would handshake once per call, then keep one connection.
-// Here a dial that finds a handshake under way waits: if it brings HTTP/2,
-// net/http hands that connection to every waiting request, and the dial
-// stands down when its own request ends (its error unseen, as net/http
-// served the request). If not, the dial goes ahead: HTTP/1.1 needs a
-// connection per call.
+// tlsDialer makes one TLS handshake at a time per server. net/http dials
+// for every request that finds no idle connection, and learns the protocol
+// only after a handshake, so a burst on a cold client would handshake once
+// per call, then keep one HTTP/2 connection and close the rest. Here a dial
+// that finds a handshake under way waits: if it brings HTTP/2, net/http
+// hands that connection to every waiting request, and the dial stands down
+// when its own request ends (unseen, as net/http served it). If not, the
+// dial goes ahead, as HTTP/1.1 needs a connection per call.
 type tlsDialer struct {
 	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
 	mu    sync.Mutex
-	hosts map[string]*tlsHost // by address
-}
-
-type tlsHost struct {
-	http1 bool       // the server chose HTTP/1.1: dials never wait
-	lead  *handshake // the handshake under way, if any
+	leads map[string]*handshake // the handshake under way, by address
 }
 
 type handshake struct {
@@ -62,22 +55,12 @@ type handshake struct {
 	http2 bool          // it brought HTTP/2; set before done is closed
 }
 
-// DialTLSContext returns a connection to addr after a TLS handshake with the
-// standard verification of the server's certificate.
+// DialTLSContext returns a connection to addr after a TLS handshake that
+// verifies the server's certificate as net/http would.
 func (d *tlsDialer) DialTLSContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	request, _ := ctx.Value(dialWaitKey{}).(context.Context)
 	d.mu.Lock()
-	host := d.hosts[addr]
-	if host == nil {
-		host = &tlsHost{}
-		d.hosts[addr] = host
-	}
-	lead := host.lead
-	switch {
-	case host.http1:
-		d.mu.Unlock()
-		return d.handshake(ctx, network, addr)
-	case lead != nil && request != nil:
+	if lead := d.leads[addr]; lead != nil && request != nil {
 		d.mu.Unlock()
 		select {
 		case <-lead.done:
@@ -90,25 +73,21 @@ func (d *tlsDialer) DialTLSContext(ctx context.Context, network, addr string) (n
 		<-request.Done()
 		return nil, request.Err()
 	}
-	lead = &handshake{done: make(chan struct{})}
-	host.lead = lead
+	lead := &handshake{done: make(chan struct{})}
+	d.leads[addr] = lead
 	d.mu.Unlock()
 	conn, err := d.handshake(ctx, network, addr)
 	d.mu.Lock()
-	if host.lead == lead {
-		host.lead = nil
-	}
-	if err == nil {
-		lead.http2 = conn.(*tls.Conn).ConnectionState().NegotiatedProtocol == "h2"
-		host.http1 = !lead.http2
+	if d.leads[addr] == lead {
+		delete(d.leads, addr)
 	}
 	d.mu.Unlock()
+	lead.http2 = err == nil && conn.(*tls.Conn).ConnectionState().NegotiatedProtocol == "h2"
 	close(lead.done)
 	return conn, err
 }
 
-// handshake dials addr and completes a TLS handshake offering HTTP/2, within
-// handshakeTimeout.
+// handshake dials addr and handshakes, offering HTTP/2, in handshakeTimeout.
 func (d *tlsDialer) handshake(ctx context.Context, network, addr string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()

@@ -24,10 +24,9 @@ var (
 )
 
 const (
-	label         = `[A-Za-z0-9\x{80}-\x{10FFFF}](?:[A-Za-z0-9\-\x{80}-\x{10FFFF}]*[A-Za-z0-9\x{80}-\x{10FFFF}])?`
-	intentRule    = `must be lower-case letters, digits and underscores, like "audit_logs"`
-	pageURLRule   = "must be an absolute http or https URL with a host"
-	maxEmailItems = 20 // the spec's maxItems
+	label       = `[A-Za-z0-9\x{80}-\x{10FFFF}](?:[A-Za-z0-9\-\x{80}-\x{10FFFF}]*[A-Za-z0-9\x{80}-\x{10FFFF}])?`
+	intentRule  = `must be lower-case letters, digits and underscores, like "audit_logs"`
+	pageURLRule = "must be an absolute http or https URL with a host"
 )
 
 // Validate returns nil if opts can be sent, or a [*ValidationError] naming
@@ -50,7 +49,7 @@ func (o GenerateLinkOpts) Validate() error {
 		return invalid("return_url", pageURLRule, o.ReturnURL)
 	case o.SuccessURL != "" && !isPageURL(o.SuccessURL):
 		return invalid("success_url", pageURLRule, o.SuccessURL)
-	case len(o.ITContactEmails) > maxEmailItems:
+	case len(o.ITContactEmails) > 20: // the spec's maxItems
 		return &ValidationError{Field: "it_contact_emails", Rule: "must list at most 20 addresses; got " + strconv.Itoa(len(o.ITContactEmails))}
 	}
 	for i, e := range o.ITContactEmails {
@@ -61,16 +60,14 @@ func (o GenerateLinkOpts) Validate() error {
 	return nil
 }
 
-// isPageURL accepts any page a browser can be sent back to, refusing only
-// relative URLs, other schemes (javascript:, say) and text that does not
-// parse, control characters included.
+// isPageURL refuses only what a browser can never be sent back to: relative
+// URLs, other schemes (javascript:, say), text that does not parse.
 func isPageURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && utf8.ValidString(s) && (u.Scheme == "https" || u.Scheme == "http") && u.Hostname() != ""
 }
 
-// invalid builds a ValidationError quoting the value, cut short so that a
-// huge input cannot make a huge error.
+// invalid builds a ValidationError quoting the value, cut short.
 func invalid(field, rule, value string) *ValidationError {
 	return &ValidationError{Field: field, Rule: rule + "; got " + strconv.Quote(truncate(value, 64))}
 }
