@@ -114,16 +114,7 @@ func BenchmarkParallel64(b *testing.B) {
 			call, closeIdle := c.make(b, srv.URL)
 			defer closeIdle()
 			conns, handshakes := srv.conns.Load(), srv.handshakes.Load()
-			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := call(context.Background()); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
+			parallel64(b, call)
 			b.ReportMetric(float64(srv.conns.Load()-conns), "conns")
 			b.ReportMetric(float64(srv.handshakes.Load()-handshakes), "handshakes")
 		})
@@ -211,21 +202,26 @@ func BenchmarkHTTP1Parallel64(b *testing.B) {
 			mu.Lock()
 			before := conns
 			mu.Unlock()
-			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := call(context.Background()); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
+			parallel64(b, call)
 			mu.Lock()
 			b.ReportMetric(float64(conns-before), "conns")
 			mu.Unlock()
 		})
 	}
+}
+
+// parallel64 makes b.N calls from 64 goroutines.
+func parallel64(b *testing.B, call func(context.Context) error) {
+	b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := call(context.Background()); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 func BenchmarkValidate(b *testing.B) {

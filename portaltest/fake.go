@@ -26,10 +26,11 @@ type Fake struct {
 	closed    chan struct{} // closed by Close, to end injected latencies
 	closeOnce sync.Once
 
-	mu     sync.Mutex
-	log    requestLog
-	links  map[string]*issuedLink // by token
-	faults []*activeFault
+	mu         sync.Mutex
+	log        requestLog
+	links      map[string]*issuedLink // by token
+	linkTokens []string               // the tokens of links, oldest first
+	faults     []*activeFault
 }
 
 // issuedLink is a link the fake issued, until it is opened or expires.
@@ -39,8 +40,10 @@ type issuedLink struct {
 	used     bool
 }
 
-// linkLifetime is how long a link works, as the API reference says.
-const linkLifetime = 5 * time.Minute
+const (
+	linkLifetime = 5 * time.Minute // how long a link works, as the API reference says
+	maxLinks     = 10000           // links kept; older ones are forgotten
+)
 
 // NewFake returns a fake API that is reached at baseURL, such as
 // "http://127.0.0.1:8484": the links it issues point there, whatever Host
@@ -91,7 +94,7 @@ func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.log.reset()
-	f.links = map[string]*issuedLink{}
+	f.links, f.linkTokens = map[string]*issuedLink{}, nil
 	f.faults = nil
 }
 
@@ -148,6 +151,11 @@ func (f *Fake) answer(method, key string, body []byte, readErr error) (a *answer
 	link = f.baseURL + "/portal/launch?token=" + token
 	f.mu.Lock()
 	f.links[token] = &issuedLink{req: req, issuedAt: f.now()}
+	f.linkTokens = append(f.linkTokens, token)
+	if len(f.linkTokens) > maxLinks {
+		delete(f.links, f.linkTokens[0])
+		f.linkTokens = f.linkTokens[1:]
+	}
 	f.mu.Unlock()
 	return jsonAnswer(http.StatusCreated, struct {
 		Link string `json:"link"`
