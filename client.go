@@ -20,10 +20,8 @@ import (
 // it is safe for concurrent use. No fmt verb or slog handler prints its key.
 type Client struct {
 	settings
-	endpoint string
-	// secret returns the key and its Authorization header. fmt prints a
-	// func as an address whatever the verb (%s prints a pointer's target).
-	secret    func() (key string, header []string)
+	endpoint  string
+	secret    func() (key string, header []string) // a func, which no fmt verb prints but as an address
 	userAgent []string
 	budget    retryBudget
 }
@@ -39,8 +37,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if strings.ContainsFunc(apiKey, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return nil, errors.New("portal: the API key has spaces or characters that are not printable ASCII") // not quoted: it is a secret
 	}
-	s := settings{baseURL: DefaultBaseURL, baseURLFrom: "DefaultBaseURL", maxRetries: defaultMaxRetries,
-		backoffBase: defaultBackoffBase, backoffMax: defaultBackoffMax}
+	s := settings{baseURL: DefaultBaseURL, baseURLFrom: "DefaultBaseURL",
+		retryPolicy: retryPolicy{defaultMaxRetries, defaultBackoffBase, defaultBackoffMax}}
 	if env := os.Getenv(EnvBaseURL); env != "" {
 		s.baseURL, s.baseURLFrom = env, EnvBaseURL
 	}
@@ -90,7 +88,7 @@ func (c *Client) GenerateLink(ctx context.Context, opts GenerateLinkOpts) (*Link
 			c.budget.earn(successRefund)
 			return link, nil
 		}
-		wait, ok := c.retryWait(ctx, err, retryable, retries)
+		wait, ok := c.wait(ctx, err, retryable, retries, &c.budget)
 		if !ok {
 			return nil, err
 		}
@@ -145,7 +143,9 @@ func (c *Client) attempt(ctx context.Context, body []byte, idempotencyKey string
 	}
 	switch {
 	case status < 200 || status > 299:
-		return nil, retryableStatus(status), newAPIError(status, resp.Header, data, key)
+		apiErr := newAPIError(status, resp.Header, data, key)
+		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return nil, retryableStatus(status), apiErr
 	case readErr != nil: // the connection broke mid-answer; the next attempt may get one
 		return nil, retryableError(ctx, readErr), transportError(readErr, key)
 	case len(data) > maxBody:

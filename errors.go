@@ -29,8 +29,8 @@ var (
 // ErrNoAPIKey means that neither the caller nor WORKOS_API_KEY gave a key.
 var ErrNoAPIKey = errors.New("portal: no API key: pass one to NewClient or SetAPIKey, or set WORKOS_API_KEY")
 
-// ValidationError reports options that break a rule of the API. Nothing was
-// sent: the input must change, as retrying cannot help.
+// ValidationError reports options that break a rule of the API; nothing was
+// sent, and retrying cannot help.
 type ValidationError struct {
 	Field string // the API's name of the field, such as "return_url"
 	Rule  string // what the value must be, quoting the value
@@ -105,7 +105,6 @@ func newAPIError(status int, header http.Header, body []byte, key string) *APIEr
 	e := &APIError{
 		StatusCode: status,
 		RequestID:  clean(header.Get("X-Request-Id"), key, maxShortText),
-		RetryAfter: parseRetryAfter(header.Get("Retry-After"), time.Now()),
 	}
 	var members map[string]json.RawMessage
 	if body = bytes.TrimSpace(body); len(body) > 0 && json.Unmarshal(body, &members) != nil {

@@ -8,8 +8,7 @@ import (
 	"time"
 )
 
-// LinkGenerator is what RedirectHandler needs of a Client, so that a test
-// can pass a stub.
+// LinkGenerator is what RedirectHandler needs of a Client; a test can stub it.
 type LinkGenerator interface {
 	GenerateLink(ctx context.Context, opts GenerateLinkOpts) (*Link, error)
 }

@@ -24,12 +24,11 @@ const (
 type Option func(*settings) error
 
 type settings struct {
-	baseURL, baseURLFrom    string // baseURLFrom names its source in errors
-	httpClient              *http.Client
-	maxRetries              int
-	backoffBase, backoffMax time.Duration
-	logger                  *slog.Logger
-	appInfo                 string
+	retryPolicy
+	baseURL, baseURLFrom string // baseURLFrom names its source in errors
+	httpClient           *http.Client
+	logger               *slog.Logger
+	appInfo              string
 }
 
 // WithBaseURL sets the API's address, for a proxy or a mock, overriding

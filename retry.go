@@ -37,11 +37,17 @@ func retryableError(ctx context.Context, err error) bool {
 	return ctx.Err() == nil && !errors.As(err, &certErr) && !errors.As(err, &recordErr)
 }
 
-// retryWait decides whether to try again after retries+1 attempts, the last
+// retryPolicy holds what the options set: WithMaxRetries, WithRetryBackoff.
+type retryPolicy struct {
+	maxRetries              int
+	backoffBase, backoffMax time.Duration
+}
+
+// wait decides whether to try again after retries+1 attempts, the last
 // failing with err, and after what wait. It gives up on a final failure,
 // too long a Retry-After, a wait past ctx's deadline or an empty budget.
-func (c *Client) retryWait(ctx context.Context, err error, retryable bool, retries int) (time.Duration, bool) {
-	if !retryable || retries >= c.maxRetries {
+func (p retryPolicy) wait(ctx context.Context, err error, retryable bool, retries int, budget *retryBudget) (time.Duration, bool) {
+	if !retryable || retries >= p.maxRetries {
 		return 0, false
 	}
 	var apiErr *APIError
@@ -52,16 +58,16 @@ func (c *Client) retryWait(ctx context.Context, err error, retryable bool, retri
 		}
 		wait = apiErr.RetryAfter
 	} else { // exponential backoff with full jitter, so that clients failing together retry apart
-		ceiling := c.backoffMax
-		if retries < 63 && c.backoffBase <= ceiling>>retries {
-			ceiling = c.backoffBase << retries
+		ceiling := p.backoffMax
+		if retries < 63 && p.backoffBase <= ceiling>>retries {
+			ceiling = p.backoffBase << retries
 		}
 		wait = time.Duration(rand.Int64N(int64(ceiling) + 1))
 	}
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 		return 0, false
 	}
-	return wait, c.budget.spend()
+	return wait, budget.spend()
 }
 
 // parseRetryAfter reads Retry-After, delta-seconds ("7") or an HTTP date, as

@@ -10,8 +10,7 @@ import (
 )
 
 // sharedTransport serves every Client built without WithHTTPClient, so that
-// they share connections: over HTTP/2, which the API speaks, one connection
-// carries every concurrent call.
+// they share connections: over HTTP/2, one carries every concurrent call.
 var sharedTransport = sync.OnceValue(newTransport)
 
 func newTransport() *http.Transport {
@@ -32,8 +31,7 @@ func newTransport() *http.Transport {
 
 const handshakeTimeout = 10 * time.Second
 
-// dialWaitKey keys a request's context, which tlsDialer waits on instead of
-// dialing while another dial's handshake is under way.
+// dialWaitKey keys a request's context, for tlsDialer to wait on.
 type dialWaitKey struct{}
 
 // tlsDialer makes one TLS handshake at a time per server. net/http dials

@@ -222,8 +222,7 @@ func pipeDialer(dials *atomic.Int64) func(ctx context.Context, network, addr str
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		dials.Add(1)
 		client, server := net.Pipe()
-		go func() { _, _ = io.Copy(io.Discard, server) }()
-		context.AfterFunc(ctx, func() { server.Close() })
+		go func() { _, _ = io.Copy(io.Discard, server) }() // ends when the dialer closes client
 		return client, nil
 	}
 }

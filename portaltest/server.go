@@ -5,9 +5,9 @@
 // contract says the real one does: it checks the bearer key and the body,
 // answers 201 with a link or with the API's error bodies, and puts a UUID
 // X-Request-Id on every answer. Its links open a small portal page once,
-// within five minutes. It records requests (never the key) and injects
-// faults, so that tests can check both what their code sent and how it
-// copes with failures:
+// within five minutes. It records the last 1,000 requests (never a key) and
+// injects faults, so that tests can check both what their code sent and how
+// it copes with failures:
 //
 //	srv := portaltest.Start(t)
 //	client, err := srv.Client()
