@@ -19,11 +19,13 @@ import (
 // Client generates Admin Portal links. Build one at start-up and share it:
 // it is safe for concurrent use. No fmt verb or slog handler prints its key.
 type Client struct {
-	settings
-	endpoint  string
-	secret    func() (key string, header []string) // a func, which no fmt verb prints but as an address
-	userAgent []string
-	budget    retryBudget
+	retryPolicy
+	httpClient *http.Client // a copy that follows no redirect
+	logger     *slog.Logger
+	endpoint   string
+	secret     func() (key string, header []string) // a func, which no fmt verb prints but as an address
+	userAgent  []string
+	budget     retryBudget
 }
 
 // NewClient returns a Client with apiKey (or WORKOS_API_KEY when it is
@@ -60,10 +62,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	header := []string{"Bearer " + apiKey}
-	c := &Client{settings: s, endpoint: endpoint.String(), secret: func() (string, []string) { return apiKey, header },
-		userAgent: []string{"adminportal-go/" + Version + s.appInfo}}
-	c.httpClient = &hc
-	return c, nil
+	return &Client{retryPolicy: s.retryPolicy, httpClient: &hc, logger: s.logger, endpoint: endpoint.String(),
+		secret: func() (string, []string) { return apiKey, header }, userAgent: []string{"adminportal-go/" + Version + s.appInfo}}, nil
 }
 
 // GenerateLink asks the API for a link for opts. Options that break a rule
