@@ -143,7 +143,7 @@ func (c *Client) attempt(ctx context.Context, body []byte, idempotencyKey string
 	}
 	switch {
 	case status < 200 || status > 299:
-		apiErr := newAPIError(status, resp.Header, data, key)
+		apiErr := newAPIError(status, requestID, data, key)
 		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		return nil, retryableStatus(status), apiErr
 	case readErr != nil: // the connection broke mid-answer; the next attempt may get one

@@ -100,12 +100,9 @@ func (e *APIError) Is(target error) bool {
 const maxMessage, maxShortText, maxExcerpt = 512, 128, 200
 
 // newAPIError builds the error for an answer outside 2xx, in any of the
-// shapes the API and the proxies before it use.
-func newAPIError(status int, header http.Header, body []byte, key string) *APIError {
-	e := &APIError{
-		StatusCode: status,
-		RequestID:  clean(header.Get("X-Request-Id"), key, maxShortText),
-	}
+// shapes the API and the proxies before it use; requestID is cleaned.
+func newAPIError(status int, requestID string, body []byte, key string) *APIError {
+	e := &APIError{StatusCode: status, RequestID: requestID}
 	var members map[string]json.RawMessage
 	if body = bytes.TrimSpace(body); len(body) > 0 && json.Unmarshal(body, &members) != nil {
 		e.Message = "unexpected response body: " + clean(string(body), key, maxExcerpt)

@@ -51,8 +51,7 @@ func FuzzErrorBody(f *testing.F) {
 		if status < 300 || status > 599 {
 			status = 500
 		}
-		header := http.Header{"X-Request-Id": {rid}}
-		err := newAPIError(status, header, []byte(body), key)
+		err := newAPIError(status, clean(rid, key, maxShortText), []byte(body), key) // as the client reads the header
 		text := err.Error()
 		fields := []string{text, err.Code, err.Message, err.RequestID}
 		for _, fe := range err.Errors {
