@@ -66,7 +66,8 @@ func linkHandler(delay time.Duration) http.Handler {
 		if delay > 0 {
 			time.Sleep(delay) // the server's own latency, not synchronisation
 		}
-		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("X-Request-Id", "5cf84612-cd60-4d91-9c7e-e1e11bb6b074") // as every answer of the API has
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write(okBody)
 	})
