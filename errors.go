@@ -130,13 +130,16 @@ const redacted = "[REDACTED]"
 // leaves part of it), white space folded, other control and format
 // characters (terminal escapes, bidi overrides) replaced, at most max bytes.
 func clean(s, key string, max int) string {
-	s = strings.Join(strings.Fields(maskKey(truncate(s, 4*max+len(key)), key)), " ")
+	s = maskKey(truncate(s, 4*max+len(key)), key)
+	if !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }) {
+		return truncate(s, max) // already clean, as request IDs are: nothing to allocate
+	}
 	return truncate(strings.Map(func(r rune) rune {
 		if unicode.IsPrint(r) {
 			return r
 		}
 		return utf8.RuneError
-	}, s), max)
+	}, strings.Join(strings.Fields(s), " ")), max)
 }
 
 // maskKey replaces with [REDACTED] each run of 8 or more characters of key:
