@@ -388,3 +388,18 @@ func ExampleFake_InjectFault() {
 	// 503 status
 	// 201
 }
+
+func TestRequestsAreCopies(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.Start(t)
+	client, err := srv.Client()
+	require.NoError(t, err)
+	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", ITContactEmails: []string{"it@example.com"}})
+	require.NoError(t, err)
+	reqs := srv.Requests()
+	reqs[0].Header.Set("User-Agent", "changed")
+	reqs[0].Opts.ITContactEmails[0] = "changed@example.com"
+	again := srv.Requests()[0]
+	assert.Equal(t, "adminportal-go/"+portal.Version, again.Header.Get("User-Agent"))
+	assert.Equal(t, []string{"it@example.com"}, again.Opts.ITContactEmails)
+}

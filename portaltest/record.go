@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,11 +65,10 @@ func (f *Fake) record(r *http.Request, key string, body []byte, requestID string
 	for _, name := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
 		header.Del(name)
 	}
-	for name, values := range header {
+	for _, values := range header {
 		for i, v := range values {
 			values[i] = scrub(v, key)
 		}
-		header[name] = values
 	}
 	rec := &Request{Time: f.now(), Method: r.Method, Path: r.URL.Path, Proto: r.Proto, Header: header, RequestID: requestID,
 		Body: scrub(truncate(string(body), maxRecordedBody), key), BodyTruncated: len(body) > maxRecordedBody}
@@ -118,7 +118,9 @@ func (f *Fake) Requests() []Request {
 func (l *requestLog) snapshot() []Request {
 	out := make([]Request, 0, len(l.ring))
 	for i := range l.ring {
-		out = append(out, *l.ring[(l.next+i)%len(l.ring)])
+		r := *l.ring[(l.next+i)%len(l.ring)]
+		r.Header, r.Opts.ITContactEmails = r.Header.Clone(), slices.Clone(r.Opts.ITContactEmails)
+		out = append(out, r)
 	}
 	return out
 }
