@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer ln.Close()
-	baseURL := "http://" + publicAddr(ln.Addr(), "")
+	scheme := "http://"
 	if *useTLS {
 		cert, pemCert, err := newCertificate(tlsHosts)
 		if err != nil {
@@ -100,8 +100,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}})
-		baseURL = "https://" + publicAddr(ln.Addr(), first(tlsHosts))
+		scheme = "https://"
 	}
+	baseURL := scheme + publicAddr(ln.Addr(), tlsHosts)
 
 	var opts []portaltest.Option
 	if *apiKey != "" {
@@ -140,26 +141,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// publicAddr is the address clients reach a listener at: host, when given,
-// with the listener's port; else the listener's address, with loopback in
-// place of an unspecified IP.
-func publicAddr(addr net.Addr, host string) string {
-	tcp := addr.(*net.TCPAddr)
+// publicAddr is the address clients reach a listener at: the first of
+// names, if any, with the listener's port; else the listener's address, with
+// loopback in place of an unspecified IP.
+func publicAddr(addr net.Addr, names []string) string {
+	tcp, host := addr.(*net.TCPAddr), ""
 	switch {
-	case host != "":
+	case len(names) > 0:
+		host = names[0]
 	case tcp.IP.IsUnspecified():
 		host = "127.0.0.1"
 	default:
 		host = tcp.IP.String()
 	}
 	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
-}
-
-func first(l []string) string {
-	if len(l) == 0 {
-		return ""
-	}
-	return l[0]
 }
 
 // logRequests logs one line per request: method, path, status (or
