@@ -145,7 +145,7 @@ func TestRedirectHandlerWithTheClient(t *testing.T) {
 	api := newTestAPI(t, answer{status: 401, body: `{"message":"Unauthorized"}`})
 	srv := httptest.NewServer(portal.RedirectHandler(api.client(t), pickAuditLogs))
 	defer srv.Close()
-	resp, err := http.Post(srv.URL, "", nil)
+	resp, err := srv.Client().Post(srv.URL, "", nil) // its own transport: other tests closing their servers close http.DefaultTransport's idle connections
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)

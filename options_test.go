@@ -85,7 +85,7 @@ func TestWithHTTPClientIsUsedAndNotChanged(t *testing.T) {
 	var used bool
 	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		used = true
-		return http.DefaultTransport.RoundTrip(r)
+		return api.Client().Transport.RoundTrip(r)
 	})}
 	_, err := api.client(t, portal.WithHTTPClient(hc)).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
 	assert.ErrorContains(t, err, "portal: 302 Found")

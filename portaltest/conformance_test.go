@@ -88,12 +88,12 @@ var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-
 
 // target returns the base URL and HTTP client of the fake under test.
 func target(t *testing.T) (string, *http.Client) {
+	client := newHTTPClient(t)
 	base := os.Getenv("PORTAL_MOCK_URL")
 	if base == "" {
 		srv := portaltest.Start(t, portaltest.WithAPIKey(conformanceKey), portaltest.WithOrganizations(conformanceOrgs...))
-		return srv.URL, http.DefaultClient
+		return srv.URL, client
 	}
-	tr := &http.Transport{ForceAttemptHTTP2: true}
 	if file := os.Getenv("PORTAL_MOCK_CERT"); file != "" {
 		pemCert, err := os.ReadFile(file)
 		require.NoError(t, err)
@@ -103,10 +103,9 @@ func target(t *testing.T) (string, *http.Client) {
 		require.NoError(t, err)
 		roots := x509.NewCertPool()
 		roots.AddCert(cert)
-		tr.TLSClientConfig = &tls.Config{RootCAs: roots}
+		client.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: roots}
 	}
-	t.Cleanup(tr.CloseIdleConnections)
-	return base, &http.Client{Transport: tr}
+	return base, client
 }
 
 func TestConformance(t *testing.T) {

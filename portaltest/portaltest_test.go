@@ -23,6 +23,16 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// newHTTPClient returns an HTTP client of the test's own. It does not use
+// http.DefaultTransport: httptest.Server.Close closes that transport's idle
+// connections, which can break a request that another test running in
+// parallel is just starting on one of them.
+func newHTTPClient(t *testing.T) *http.Client {
+	tr := &http.Transport{ForceAttemptHTTP2: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr}
+}
+
 var auditLogs = portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs, ReturnURL: "https://app.example.com/settings"}
 
 func TestClientAgainstTheFake(t *testing.T) {
@@ -60,12 +70,12 @@ func TestTLSServerSpeaksHTTP2(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "HTTP/2.0", srv.Requests()[0].Proto)
 
-	client, err = srv.Client(portal.WithHTTPClient(&http.Client{Transport: &http.Transport{}}))
+	client, err = srv.Client(portal.WithHTTPClient(newHTTPClient(t)))
 	require.NoError(t, err)
 	_, err = client.GenerateLink(context.Background(), auditLogs)
 	assert.ErrorContains(t, err, "certificate", "a client that does not trust the fake's certificate is refused")
 
-	resp, err := http.Get(srv.URL + "/__mock/health")
+	resp, err := newHTTPClient(t).Get(srv.URL + "/__mock/health")
 	if err == nil {
 		resp.Body.Close()
 	}
@@ -81,7 +91,7 @@ func TestLinksOpenOnceWithinFiveMinutes(t *testing.T) {
 	client, err := srv.Client()
 	require.NoError(t, err)
 	open := func(link string) (int, string) {
-		resp, err := http.Get(link)
+		resp, err := newHTTPClient(t).Get(link)
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
@@ -122,7 +132,7 @@ func TestLinksPointAtTheFakeItself(t *testing.T) {
 	require.NoError(t, err)
 	req.Host = "evil.example"
 	req.Header.Set("Authorization", "Bearer "+srv.APIKey)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := newHTTPClient(t).Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var out struct{ Link string }
@@ -142,11 +152,11 @@ func TestRecordsHoldNoKey(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set("X-Debug-Key", key)
 		req.Header.Set("Cookie", "session="+key)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := newHTTPClient(t).Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
 	}
-	resp, err := http.Get(srv.URL + "/__mock/requests")
+	resp, err := newHTTPClient(t).Get(srv.URL + "/__mock/requests")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
@@ -302,7 +312,7 @@ func TestFaultBodiesCannotRunScripts(t *testing.T) {
 	srv := portaltest.Start(t)
 	require.NoError(t, srv.InjectFault(portaltest.Fault{Status: 500, Body: "<script>fetch('/__mock/requests')</script>"}))
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/portal/generate_link", nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := newHTTPClient(t).Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
@@ -321,7 +331,7 @@ func TestControlEndpoints(t *testing.T) {
 		for i := 0; i+1 < len(header); i += 2 {
 			req.Header.Set(header[i], header[i+1])
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := newHTTPClient(t).Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
 		return resp.StatusCode

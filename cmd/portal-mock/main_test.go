@@ -214,8 +214,9 @@ func TestGoClientOverTLS(t *testing.T) {
 	assert.Equal(t, "HTTP/2.0", reqs[0]["proto"], "the default transport speaks HTTP/2 to the mock")
 }
 
+// It uses the shared default transport and closes its idle connections,
+// so it does not run in parallel with another test that does.
 func TestClientAgainstTheBinary(t *testing.T) {
-	t.Parallel()
 	m := startMock(t, "", "-api-key", "sk_test_ci", "-org", "org_123", "-org", "org_456")
 	client, err := portal.NewClient("sk_test_ci", portal.WithBaseURL(m.URL), portal.WithRetryBackoff(time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
@@ -419,8 +420,9 @@ func TestFlags(t *testing.T) {
 	assert.ErrorContains(t, err, "-addr", "a busy port says what to do")
 }
 
+// It uses the shared default transport and closes its idle connections,
+// so it does not run in parallel with another test that does.
 func TestRunInProcess(t *testing.T) {
-	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	r, w := io.Pipe()
 	errc := make(chan error, 1)

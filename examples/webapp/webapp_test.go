@@ -38,7 +38,15 @@ func startApp(t *testing.T) (*httptest.Server, *portaltest.Server) {
 	return app, fake
 }
 
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+// newBrowser returns an HTTP client of the test's own, which follows no
+// redirect. It does not use http.DefaultTransport: httptest.Server.Close
+// closes that transport's idle connections, which can break a request that
+// another test running in parallel is just starting on one of them.
+func newBrowser(t *testing.T) *http.Client {
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
 
 func post(t *testing.T, url, origin string) *http.Response {
 	t.Helper()
@@ -47,7 +55,7 @@ func post(t *testing.T, url, origin string) *http.Response {
 	if origin != "" {
 		req.Header.Set("Origin", origin)
 	}
-	resp, err := noRedirects.Do(req)
+	resp, err := newBrowser(t).Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	return resp
@@ -56,7 +64,7 @@ func post(t *testing.T, url, origin string) *http.Response {
 func TestSettingsPage(t *testing.T) {
 	t.Parallel()
 	app, _ := startApp(t)
-	resp, err := http.Get(app.URL + "/")
+	resp, err := newBrowser(t).Get(app.URL + "/")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
@@ -87,7 +95,7 @@ func TestAppRefusals(t *testing.T) {
 	app, fake := startApp(t)
 	assert.Equal(t, http.StatusForbidden, post(t, app.URL+"/admin-portal/audit_logs", "https://evil.example").StatusCode)
 	assert.Equal(t, http.StatusBadRequest, post(t, app.URL+"/admin-portal/billing", "").StatusCode, "only the intents the page offers")
-	resp, err := http.Get(app.URL + "/admin-portal/audit_logs")
+	resp, err := newBrowser(t).Get(app.URL + "/admin-portal/audit_logs")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "only POST spends a link")
@@ -123,7 +131,7 @@ func TestRunServesAndStops(t *testing.T) {
 	require.True(t, lines.Scan())
 	url := strings.TrimSuffix(strings.TrimPrefix(lines.Text(), "Settings page: open "), " in your browser")
 	go func() { _, _ = io.Copy(io.Discard, r) }()
-	resp, err := http.Get(url)
+	resp, err := newBrowser(t).Get(url)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
