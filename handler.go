@@ -3,9 +3,8 @@ package portal
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
-	"strconv"
-	"time"
 )
 
 // LinkGenerator is what RedirectHandler needs of a Client; a test can stub it.
@@ -13,59 +12,80 @@ type LinkGenerator interface {
 	GenerateLink(ctx context.Context, opts GenerateLinkOpts) (*Link, error)
 }
 
-// RedirectHandler returns a handler that sends the browser to an Admin
-// Portal link, such as a settings page's "View audit logs" button. It
-// answers GET and POST (prefer POST, which no prefetch or crawler sends);
+// RedirectHandler returns a [Redirector] that serves links from g for the
+// options that pick returns, such as for a "View audit logs" button.
+func RedirectHandler(g LinkGenerator, pick func(*http.Request) (GenerateLinkOpts, error)) *Redirector {
+	return &Redirector{Links: g, Pick: pick}
+}
+
+// Redirector is an http.Handler that sends the browser to an Admin Portal
+// link. It answers GET and POST (prefer POST, which no prefetch sends);
 // other methods, HEAD included, get 405 and cost no API call.
 //
-// It authenticates nobody: pick decides, from the application's session,
+// It authenticates nobody: Pick decides, from the application's session,
 // which organization and intent the signed-in user may open, or returns an
 // error to refuse. Success is a 303 with Cache-Control: no-store and
 // Referrer-Policy: no-referrer, as the link is a credential.
 //
-// An error from pick or g that implements [http.Handler] (found with
-// [errors.As]) answers the request itself: a redirect to a sign-in page,
-// say. Others get plain text that reveals nothing of the API's answer: 400
-// for a [*ValidationError], 403 for other errors from pick, 503 with
-// Retry-After when the API rate limits, 502 for other failures of g, and
-// nothing when the browser has gone away.
-func RedirectHandler(g LinkGenerator, pick func(*http.Request) (GenerateLinkOpts, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodPost {
-			w.Header().Set("Allow", "GET, POST")
-			plainError(w, http.StatusMethodNotAllowed, "Method not allowed.")
-			return
-		}
-		opts, err := pick(r)
-		if err != nil {
-			serveError(w, r, err, http.StatusForbidden, "You may not open this Admin Portal.")
-			return
-		}
-		link, err := g.GenerateLink(r.Context(), opts)
-		switch {
-		case err == nil:
-			w.Header().Set("Cache-Control", "no-store")
-			w.Header().Set("Referrer-Policy", "no-referrer")
-			http.Redirect(w, r, link.Link, http.StatusSeeOther)
-		case r.Context().Err() == nil:
-			serveError(w, r, err, http.StatusBadGateway, "The Admin Portal is unavailable. Try again shortly.")
-		}
-	})
+// Without an ErrorHandler, failures get plain text that reveals nothing of
+// the API's answer: 400 for a [*ValidationError], 403 for other errors from
+// Pick; for the call's errors, which [slog.Default] logs, 503 for
+// [ErrRateLimited], 504 for [context.DeadlineExceeded] and 502 for the
+// rest. A request whose context was cancelled (the browser left) gets none.
+type Redirector struct {
+	Links LinkGenerator                                 // usually a *Client
+	Pick  func(*http.Request) (GenerateLinkOpts, error) // the options for the signed-in user, or why not
+
+	// ErrorHandler, if set, answers every failure of Pick or of the call,
+	// given the error as it is (a browser that has gone needs no answer):
+	// log it and render your own page, or redirect to sign in, say.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 }
 
-// serveError answers a failure with status and text, unless err's kind decides.
-func serveError(w http.ResponseWriter, r *http.Request, err error, status int, text string) {
-	var custom http.Handler
-	var apiErr *APIError
-	switch {
-	case errors.As(err, &custom):
-		custom.ServeHTTP(w, r)
+// ServeHTTP answers one click.
+func (h *Redirector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		plainError(w, http.StatusMethodNotAllowed, "Method not allowed.")
 		return
+	}
+	opts, err := h.Pick(r)
+	if err != nil {
+		h.fail(w, r, err, false)
+		return
+	}
+	link, err := h.Links.GenerateLink(r.Context(), opts)
+	if err != nil {
+		h.fail(w, r, err, true)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, link.Link, http.StatusSeeOther)
+}
+
+// fail answers a failure of Pick or, when ofCall, of the call.
+func (h *Redirector) fail(w http.ResponseWriter, r *http.Request, err error, ofCall bool) {
+	if h.ErrorHandler != nil {
+		h.ErrorHandler(w, r, err)
+		return
+	}
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		return // the browser has gone: nobody reads an answer
+	}
+	status, text := http.StatusBadGateway, "The Admin Portal is unavailable. Try again shortly."
+	switch {
 	case errors.As(err, new(*ValidationError)):
 		status, text = http.StatusBadRequest, "Bad request."
-	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", strconv.Itoa(int((max(apiErr.RetryAfter, time.Second)+time.Second-1)/time.Second)))
+	case !ofCall:
+		status, text = http.StatusForbidden, "You may not open this Admin Portal."
+	case errors.Is(err, ErrRateLimited):
 		status, text = http.StatusServiceUnavailable, "The Admin Portal is busy. Try again shortly."
+	case errors.Is(err, context.DeadlineExceeded):
+		status, text = http.StatusGatewayTimeout, "The Admin Portal did not answer in time. Try again."
+	}
+	if ofCall {
+		slog.Default().ErrorContext(r.Context(), "portal: RedirectHandler: no link", "status", status, "error", err.Error())
 	}
 	plainError(w, status, text)
 }

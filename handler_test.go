@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -69,38 +71,31 @@ func TestRedirectHandlerSpendsNoLinkOnOtherMethods(t *testing.T) {
 	}
 }
 
-// signInFirst is an application's own error that answers the request
-// itself: a redirect to its sign-in page.
-type signInFirst struct{}
-
-func (signInFirst) Error() string { return "not signed in" }
-func (signInFirst) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, "/login?next=/settings", http.StatusSeeOther)
-}
-
 func TestRedirectHandlerFailures(t *testing.T) {
 	t.Parallel()
 	apiMessage := "Organization not found: 'org_1'. secret detail"
+	rateLimited := &portal.APIError{StatusCode: 429, Message: apiMessage, RetryAfter: 1500 * time.Millisecond}
 	for _, tt := range []struct {
-		name     string
-		pickErr  error
-		callErr  error
-		status   int
-		location string
-		header   map[string]string
+		name    string
+		pickErr error
+		callErr error
+		status  int
 	}{
-		{"pick refuses", errors.New("not an admin"), nil, http.StatusForbidden, "", nil},
-		{"pick finds bad input", &portal.ValidationError{Field: "intent", Rule: "x"}, nil, http.StatusBadRequest, "", nil},
-		{"pick's error renders itself", fmt.Errorf("settings: %w", signInFirst{}), nil, http.StatusSeeOther, "/login?next=/settings", nil},
-		{"invalid options", nil, &portal.ValidationError{Field: "organization", Rule: "is required"}, http.StatusBadRequest, "", nil},
-		{"API rate limits", nil, &portal.APIError{StatusCode: 429, Message: apiMessage, RetryAfter: 1500 * time.Millisecond},
-			http.StatusServiceUnavailable, "", map[string]string{"Retry-After": "2"}},
-		{"API rate limits without saying for how long", nil, &portal.APIError{StatusCode: 429},
-			http.StatusServiceUnavailable, "", map[string]string{"Retry-After": "1"}},
-		{"API refuses", nil, &portal.APIError{StatusCode: 400, Message: apiMessage}, http.StatusBadGateway, "", nil},
-		{"API down", nil, &portal.APIError{StatusCode: 503, Message: apiMessage}, http.StatusBadGateway, "", nil},
-		{"network", nil, errors.New("portal: dial tcp: connection refused"), http.StatusBadGateway, "", nil},
-		{"generator's error renders itself", nil, signInFirst{}, http.StatusSeeOther, "/login?next=/settings", nil},
+		{"pick refuses", errors.New("not an admin"), nil, http.StatusForbidden},
+		{"pick finds bad input", &portal.ValidationError{Field: "intent", Rule: "x"}, nil, http.StatusBadRequest},
+		{"pick's deadline is still pick's refusal", context.DeadlineExceeded, nil, http.StatusForbidden},
+		{"invalid options", nil, &portal.ValidationError{Field: "organization", Rule: "is required"}, http.StatusBadRequest},
+		{"API rate limits", nil, rateLimited, http.StatusServiceUnavailable},
+		{"a stub's ErrRateLimited", nil, fmt.Errorf("stub: %w", portal.ErrRateLimited), http.StatusServiceUnavailable},
+		{"rate limited, retries given up", nil, &portal.RetryError{Attempts: 3, Reason: "no retries left", Err: rateLimited},
+			http.StatusServiceUnavailable},
+		{"a deadline", nil, fmt.Errorf("portal: %w", context.DeadlineExceeded), http.StatusGatewayTimeout},
+		{"an attempt's timeout", nil, &portal.RetryError{Attempts: 3, Reason: "no retries left", Err: portal.ErrAttemptTimeout},
+			http.StatusGatewayTimeout},
+		{"API refuses", nil, &portal.APIError{StatusCode: 400, Message: apiMessage}, http.StatusBadGateway},
+		{"API down", nil, &portal.APIError{StatusCode: 503, Message: apiMessage}, http.StatusBadGateway},
+		{"network", nil, errors.New("portal: dial tcp: connection refused"), http.StatusBadGateway},
+		{"a generator cancelled on its own", nil, context.Canceled, http.StatusBadGateway},
 	} {
 		g := &stub{link: recordedLink, err: tt.callErr}
 		pick := func(*http.Request) (portal.GenerateLinkOpts, error) {
@@ -108,17 +103,97 @@ func TestRedirectHandlerFailures(t *testing.T) {
 		}
 		w := serve(portal.RedirectHandler(g, pick), http.MethodPost)
 		assert.Equal(t, tt.status, w.Code, tt.name)
-		assert.Equal(t, tt.location, w.Header().Get("Location"), tt.name)
-		for k, v := range tt.header {
-			assert.Equal(t, v, w.Header().Get(k), tt.name)
-		}
-		if tt.location == "" {
-			assert.Equal(t, "text/plain; charset=utf-8", w.Header().Get("Content-Type"), tt.name)
-			assert.Equal(t, "no-store", w.Header().Get("Cache-Control"), tt.name)
-			assert.NotContains(t, w.Body.String(), "secret", "%s: the API's message stays out of the page", tt.name)
-		}
+		assert.Empty(t, w.Header().Get("Location"), tt.name)
+		assert.Equal(t, "text/plain; charset=utf-8", w.Header().Get("Content-Type"), tt.name)
+		assert.Equal(t, "no-store", w.Header().Get("Cache-Control"), tt.name)
+		assert.Equal(t, "nosniff", w.Header().Get("X-Content-Type-Options"), tt.name)
+		assert.NotEmpty(t, strings.TrimSpace(w.Body.String()), "%s: never an empty answer", tt.name)
+		assert.NotContains(t, w.Body.String(), "secret", "%s: the API's message stays out of the page", tt.name)
 		if tt.pickErr != nil {
 			assert.Zero(t, g.calls.Load(), "%s: a refused request costs no API call", tt.name)
+		}
+	}
+}
+
+// TestRedirectHandlerLogsFailuresOfTheCall: without an ErrorHandler, a
+// failure of the call leaves a trace in slog's default logger; a refusal
+// by pick is the application's own business.
+func TestRedirectHandlerLogsFailuresOfTheCall(t *testing.T) {
+	t.Parallel()
+	g := &stub{err: errors.New("portal: the call failed, for the log")}
+	serve(portal.RedirectHandler(g, pickAuditLogs), http.MethodPost)
+	assert.Contains(t, portal.DefaultLog(), `msg="portal: RedirectHandler: no link" status=502 error="portal: the call failed, for the log"`)
+
+	refuse := func(*http.Request) (portal.GenerateLinkOpts, error) {
+		return portal.GenerateLinkOpts{}, errors.New("pick said no, quietly")
+	}
+	serve(portal.RedirectHandler(g, refuse), http.MethodPost)
+	assert.NotContains(t, portal.DefaultLog(), "pick said no, quietly")
+}
+
+// TestRedirectHandlerDeadline: a request whose context reaches its deadline
+// (a timeout middleware, say) during the call gets a 504, not an empty 200.
+func TestRedirectHandlerDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: []step{{hang: true}}}
+		h := portal.RedirectHandler(scriptedClient(t, s), pickAuditLogs)
+		deadline := func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+				defer cancel()
+				next.ServeHTTP(w, r.WithContext(ctx))
+			})
+		}
+		w := serve(deadline(h), http.MethodPost)
+		assert.Equal(t, http.StatusGatewayTimeout, w.Code)
+		assert.Contains(t, w.Body.String(), "did not answer in time")
+	})
+}
+
+// TestErrorHandlerGetsEveryFailure: an ErrorHandler answers each failure,
+// given the error as it is: the application's own, the call's, and the
+// cancellation of a request whose browser has gone.
+func TestErrorHandlerGetsEveryFailure(t *testing.T) {
+	t.Parallel()
+	errNotSignedIn := errors.New("not signed in")
+	callErr := &portal.APIError{StatusCode: 503}
+	for _, tt := range []struct {
+		name    string
+		pickErr error
+		callErr error
+		cancel  bool
+	}{
+		{"pick's error", fmt.Errorf("settings: %w", errNotSignedIn), nil, false},
+		{"the call's error", nil, callErr, false},
+		{"the browser left", nil, context.Canceled, true},
+	} {
+		var got error
+		h := portal.RedirectHandler(&stub{err: tt.callErr}, func(*http.Request) (portal.GenerateLinkOpts, error) {
+			return portal.GenerateLinkOpts{Organization: "org_1"}, tt.pickErr
+		})
+		h.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+			got = err
+			if errors.Is(err, errNotSignedIn) {
+				http.Redirect(w, r, "/login?next=/settings", http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "Our own page.", http.StatusTeapot)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		if tt.cancel {
+			cancel()
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodPost, "/admin-portal", nil))
+		cancel()
+		require.Error(t, got, tt.name)
+		if tt.pickErr != nil {
+			assert.Equal(t, tt.pickErr, got, tt.name)
+			assert.Equal(t, http.StatusSeeOther, w.Code)
+			assert.Equal(t, "/login?next=/settings", w.Header().Get("Location"))
+		} else {
+			assert.Equal(t, tt.callErr, got, tt.name)
+			assert.Equal(t, http.StatusTeapot, w.Code, tt.name)
 		}
 	}
 }
@@ -142,14 +217,17 @@ func TestRedirectHandlerWritesNothingWhenTheBrowserLeft(t *testing.T) {
 // against an API that refuses the key.
 func TestRedirectHandlerWithTheClient(t *testing.T) {
 	t.Parallel()
-	api := newTestAPI(t, answer{status: 401, body: `{"message":"Unauthorized"}`})
+	api := newTestAPI(t, answer{status: 401, body: `{"message":"Unauthorized: Bearer ` + testKey + `"}`})
 	srv := httptest.NewServer(portal.RedirectHandler(api.client(t), pickAuditLogs))
 	defer srv.Close()
 	resp, err := srv.Client().Post(srv.URL, "", nil) // its own transport: other tests closing their servers close http.DefaultTransport's idle connections
 	require.NoError(t, err)
 	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
 	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
-	body := new(strings.Builder)
-	_, _ = fmt.Fprint(body, resp.Body)
-	assert.NotContains(t, body.String(), testKey[8:])
+	assert.Equal(t, "The Admin Portal is unavailable. Try again shortly.\n", string(body))
+	requireNoKey(t, string(body))
+	requireNoKey(t, portal.DefaultLog())
+	assert.Contains(t, portal.DefaultLog(), "Unauthorized: Bearer [REDACTED]", "the log has the masked answer")
 }

@@ -24,18 +24,6 @@ func ParseIntent(s string) (Intent, error) {
 	case SSO, DSync, AuditLogs, LogStreams, DomainVerification, CertificateRenewal, BringYourOwnKey:
 		return i, nil
 	}
-	return "", invalid("intent", "must be one of sso, dsync, audit_logs, log_streams, domain_verification, certificate_renewal or bring_your_own_key", s)
-}
-
-// MarshalText returns the intent's name, for flag.TextVar and encodings.
-func (i Intent) MarshalText() ([]byte, error) { return []byte(i), nil }
-
-// UnmarshalText accepts what the API might: an empty text (no intent) or any
-// well-formed name; a malformed one ("Audit Logs") is a [*ValidationError].
-func (i *Intent) UnmarshalText(text []byte) error {
-	if len(text) > 0 && !intentPattern.Match(text) {
-		return invalid("intent", intentRule, string(text))
-	}
-	*i = Intent(text)
-	return nil
+	return "", invalid("intent", "must be one of sso, dsync, audit_logs, log_streams, domain_verification, "+
+		"certificate_renewal or bring_your_own_key", s)
 }

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,10 +9,12 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,17 +23,10 @@ import (
 
 // TestMain prepares what the process must know before any TLS or proxy
 // code runs, since Go reads both once: a test certificate authority that
-// the system roots trust (SSL_CERT_FILE), and a proxy for one test host
-// (HTTPS_PROXY, NO_PROXY). After the tests, it closes the shared
-// transport's idle connections and fails the run if any goroutine is left.
-//
-// With PORTAL_TEST_SERVER set, the test binary is instead the TLS server of
-// the cross-process benchmarks (see serveOutOfProcess).
+// the system roots trust (SSL_CERT_FILE), and proxies for one test host
+// (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). It sends slog's default logger to
+// testLog, and fails the run if any goroutine is left behind.
 func TestMain(m *testing.M) {
-	if os.Getenv(outOfProcessEnv) != "" {
-		serveOutOfProcess()
-		return
-	}
 	dir, err := os.MkdirTemp("", "portal-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -41,8 +37,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	stopProxy := startTestProxy()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&testLog, nil)))
 	code := m.Run()
-	sharedTransport().CloseIdleConnections()
 	stopProxy()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
@@ -52,6 +48,27 @@ func TestMain(m *testing.M) {
 	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// testLog holds what slog's default logger wrote.
+var testLog syncBuffer
+
+// syncBuffer is a bytes.Buffer that is safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // Test hosts: the server certificate covers them; proxiedHost is reached
@@ -64,7 +81,13 @@ const (
 var (
 	testCert     tls.Certificate // the servers' certificate, signed by the test CA
 	testCertFile string          // the test CA, PEM, which SSL_CERT_FILE names
-	testKeyFile  string          // testCert and its key, PEM, for the out-of-process server
+)
+
+// The test certificates are valid from before the year 2000, where
+// testing/synctest's clock starts, to long after today.
+var (
+	validFrom  = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+	validUntil = time.Now().Add(24 * time.Hour)
 )
 
 // setUpTestTLS makes a certificate authority, trusted through
@@ -75,7 +98,7 @@ func setUpTestTLS(dir string) error {
 		return err
 	}
 	ca := &x509.Certificate{
-		SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		SerialNumber: big.NewInt(1), NotBefore: validFrom, NotAfter: validUntil,
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
@@ -88,7 +111,7 @@ func setUpTestTLS(dir string) error {
 		return err
 	}
 	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		SerialNumber: big.NewInt(2), NotBefore: validFrom, NotAfter: validUntil,
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		DNSNames:    []string{"localhost", proxiedHost, directHost},
@@ -98,17 +121,8 @@ func setUpTestTLS(dir string) error {
 		return err
 	}
 	testCert = tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: key}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return err
-	}
-	testCertFile, testKeyFile = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "server.pem")
+	testCertFile = filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(testCertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
-		return err
-	}
-	server := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
-	if err := os.WriteFile(testKeyFile, server, 0o600); err != nil {
 		return err
 	}
 	return os.Setenv("SSL_CERT_FILE", testCertFile)

@@ -29,13 +29,18 @@ func TestBaseURL(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "/proxy/workos/portal/generate_link", api.Calls()[1].Path, "a path prefix is kept")
 
-	for _, ok := range []string{"https://api.workos.com", "https://10.1.2.3:8443", "http://localhost:8484", "http://127.0.0.1:1", "http://[::1]:8484", "http://mock.localhost"} {
+	for _, ok := range []string{"https://api.workos.com", "https://10.1.2.3:8443", "http://localhost:8484",
+		"http://LOCALHOST", "http://127.0.0.1:1", "http://127.8.9.10", "http://[::1]:8484", "https://mock.localhost"} {
 		_, err := portal.NewClient(testKey, portal.WithBaseURL(ok))
 		assert.NoError(t, err, ok)
 	}
 	for base, want := range map[string]string{
-		"http://portal-mock:8484":      "plain http is allowed only for loopback hosts",
-		"http://10.0.0.5":              "plain http is allowed only for loopback hosts",
+		"http://portal-mock:8484":      "plain http is allowed only for localhost and loopback IPs",
+		"http://10.0.0.5":              "plain http is allowed only for localhost and loopback IPs",
+		"http://mock.localhost:8484":   "plain http is allowed only for localhost and loopback IPs", // DNS may send it anywhere
+		"http://localhost.example.com": "plain http is allowed only for localhost and loopback IPs",
+		"http://0.0.0.0:8484":          "plain http is allowed only for localhost and loopback IPs",
+		"https://api.workos.com/?":     "want no user info, query or fragment",
 		"ftp://api.workos.com":         "want an absolute https URL",
 		"api.workos.com":               "want an absolute https URL",
 		"https://":                     "want an absolute https URL",
@@ -48,20 +53,18 @@ func TestBaseURL(t *testing.T) {
 	}
 	t.Setenv(portal.EnvBaseURL, "http://portal-mock:8484")
 	_, err = portal.NewClient(testKey)
-	assert.ErrorContains(t, err, `portal: WORKOS_BASE_URL "http://portal-mock:8484": plain http`, "the error names where the URL came from")
+	assert.ErrorContains(t, err, `portal: WORKOS_BASE_URL "http://portal-mock:8484": plain http`,
+		"the error names where the URL came from")
 	assert.ErrorContains(t, err, "portal-mock -tls")
 }
 
 func TestOptionsAreChecked(t *testing.T) {
 	t.Parallel()
 	for name, opt := range map[string]portal.Option{
-		"WithMaxRetries(-1)":           portal.WithMaxRetries(-1),
-		"WithMaxRetries(11)":           portal.WithMaxRetries(11),
-		"WithRetryBackoff(0, 1s)":      portal.WithRetryBackoff(0, time.Second),
-		"WithRetryBackoff(2s, 1s)":     portal.WithRetryBackoff(2*time.Second, time.Second),
-		`WithAppInfo("", "1")`:         portal.WithAppInfo("", "1"),
-		`WithAppInfo("my app", "1")`:   portal.WithAppInfo("my app", "1"),
-		`WithAppInfo("a", "1\r\nX:y")`: portal.WithAppInfo("a", "1\r\nX:y"),
+		"WithMaxRetries(-1)":       portal.WithMaxRetries(-1),
+		"WithMaxRetries(11)":       portal.WithMaxRetries(11),
+		"WithRetryBackoff(0, 1s)":  portal.WithRetryBackoff(0, time.Second),
+		"WithRetryBackoff(2s, 1s)": portal.WithRetryBackoff(2*time.Second, time.Second),
 	} {
 		_, err := portal.NewClient(testKey, opt)
 		fn, _, _ := strings.Cut(name, "(")
@@ -71,12 +74,33 @@ func TestOptionsAreChecked(t *testing.T) {
 	assert.NoError(t, err, "a nil option is skipped, and a nil HTTP client means the default")
 }
 
-func TestUserAgentNamesTheApplication(t *testing.T) {
+func TestUserAgentNamesTheLibrary(t *testing.T) {
 	t.Parallel()
 	api := newTestAPI(t)
-	_, err := api.client(t, portal.WithAppInfo("billing", "2.3.1")).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+	_, err := api.client(t).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
 	require.NoError(t, err)
-	assert.Equal(t, "adminportal-go/"+portal.Version+" billing/2.3.1", api.Calls()[0].Header.Get("User-Agent"))
+	assert.Equal(t, "adminportal-go/"+portal.Version, api.Calls()[0].Header.Get("User-Agent"))
+}
+
+// TestKeyInABaseURLIsMasked: a key pasted into WORKOS_BASE_URL, or into the
+// base URL around the key that the client has, never reaches the error.
+func TestKeyInABaseURLIsMasked(t *testing.T) {
+	for _, base := range []string{
+		testKey,
+		"https://" + testKey + "@api.workos.com",
+		"https://api.workos.com/?key=" + testKey,
+		"http://example.com/" + testKey,
+		"sk_live_" + testKey[len("sk_test_"):], // another key than the client's
+		"http://[" + testKey,                   // does not parse
+		"ftp://x/" + testKey[3:],               // a part of it
+	} {
+		t.Setenv(portal.EnvBaseURL, base)
+		_, err := portal.NewClient(testKey)
+		require.Error(t, err, base)
+		requireNoKey(t, err.Error())
+		assert.Contains(t, err.Error(), "[REDACTED]", base)
+		assert.NotContains(t, err.Error(), "\n")
+	}
 }
 
 func TestWithHTTPClientIsUsedAndNotChanged(t *testing.T) {

@@ -4,112 +4,100 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"math/rand/v2"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
-// The retry policy: which failures are retried, how long to wait before the
-// next attempt, and the budget that keeps retries off an API that is down.
+// The retry policy: which failures are retried, and after what wait. Its
+// functions decide; the loop in GenerateLink acts.
 const (
-	defaultMaxRetries, maxMaxRetries      = 2, 10
-	defaultBackoffBase, defaultBackoffMax = 500 * time.Millisecond, 8 * time.Second
-	attemptTimeout                        = 30 * time.Second // a connection that died silently costs a retry, not the call
-	maxRetryAfterWait                     = 20 * time.Second // longer waits return the error, its RetryAfter saying when to come back
+	retryLimit        = 10               // WithMaxRetries takes 0 to this
+	attemptTimeout    = 30 * time.Second // a stalled attempt costs a retry, not the call
+	maxRetryAfterWait = 20 * time.Second // longer waits return the error, its RetryAfter saying when to come back
 )
 
+// ErrAttemptTimeout means that an attempt had no answer within 30 seconds
+// and was abandoned, before the caller's own deadline. It wraps
+// [context.DeadlineExceeded], as net/http's Client.Timeout error does: to
+// the caller, both mean that the API did not answer in time.
+var ErrAttemptTimeout = fmt.Errorf("portal: no answer within %v, the bound on each attempt: %w",
+	attemptTimeout, context.DeadlineExceeded)
+
 // retryableStatus reports whether an answer may change on another attempt:
-// the API timed out (408, 504), is rate limiting (429) or is briefly
-// unavailable (500, 502, 503).
+// a timeout (408, 504), a rate limit (429), a brief outage (500, 502, 503).
 func retryableStatus(code int) bool {
-	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests ||
-		code >= 500 && code <= 504 && code != http.StatusNotImplemented
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 // retryableError reports whether a transport error may pass on another
-// attempt: not once ctx ended, nor for a bad certificate or a non-TLS server.
+// attempt: not once ctx ended, nor for a certificate that does not verify.
 func retryableError(ctx context.Context, err error) bool {
 	var certErr *tls.CertificateVerificationError
-	var recordErr tls.RecordHeaderError
-	return ctx.Err() == nil && !errors.As(err, &certErr) && !errors.As(err, &recordErr)
+	return ctx.Err() == nil && !errors.As(err, &certErr)
 }
 
-// retryPolicy holds what the options set: WithMaxRetries, WithRetryBackoff.
+// defaultRetry is the policy unless WithMaxRetries or WithRetryBackoff.
+var defaultRetry = retryPolicy{maxRetries: 2, backoffBase: 500 * time.Millisecond, backoffCap: 8 * time.Second}
+
+// retryPolicy holds what WithMaxRetries and WithRetryBackoff set.
 type retryPolicy struct {
-	maxRetries              int
-	backoffBase, backoffMax time.Duration
+	maxRetries  int
+	backoffBase time.Duration
+	backoffCap  time.Duration
 }
 
-// wait decides whether to try again after retries+1 attempts, the last
-// failing with err, and after what wait. It gives up on a final failure,
-// too long a Retry-After, a wait past ctx's deadline or an empty budget.
-func (p retryPolicy) wait(ctx context.Context, err error, retryable bool, retries int, budget *retryBudget) (time.Duration, bool) {
-	if !retryable || retries >= p.maxRetries {
-		return 0, false
+// next returns the wait before the next attempt, or the reason to make none,
+// after attempts that ended with err, which another attempt might pass.
+// timeLeft is the time to the caller's deadline (negative for none), and
+// draw, in [0, 1), the random share of the backoff to wait.
+func (p retryPolicy) next(err error, attempts int, timeLeft time.Duration, draw float64) (time.Duration, string) {
+	if attempts > p.maxRetries {
+		return 0, "no retries left"
 	}
+	wait := p.backoff(attempts-1, draw)
 	var apiErr *APIError
-	var wait time.Duration
 	if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
 		if apiErr.RetryAfter > maxRetryAfterWait {
-			return 0, false
+			return 0, "the server asked for a wait longer than " + maxRetryAfterWait.String()
 		}
 		wait = apiErr.RetryAfter
-	} else { // exponential backoff with full jitter, so that clients failing together retry apart
-		ceiling := p.backoffMax
-		if retries < 63 && p.backoffBase <= ceiling>>retries {
-			ceiling = p.backoffBase << retries
-		}
-		wait = time.Duration(rand.Int64N(int64(ceiling) + 1))
 	}
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-		return 0, false
+	if timeLeft >= 0 && timeLeft < wait {
+		return 0, "the wait to retry would outlast the context's deadline"
 	}
-	return wait, budget.spend()
+	return wait, ""
+}
+
+// backoff returns the wait before retry n (from 0): a share draw of
+// min(backoffCap, backoffBase×2ⁿ), full jitter, so that clients that
+// failed together retry apart.
+func (p retryPolicy) backoff(n int, draw float64) time.Duration {
+	ceiling := p.backoffCap
+	if n < 63 && p.backoffBase <= p.backoffCap>>n { // base × 2ⁿ, unless it passes the cap (or overflows)
+		ceiling = p.backoffBase << n
+	}
+	return time.Duration(draw * float64(ceiling))
 }
 
 // parseRetryAfter reads Retry-After, delta-seconds ("7") or an HTTP date, as
 // a wait of at most a day; bad or past values are zero: the backoff applies.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	const ceiling = 24 * time.Hour
-	if v = strings.TrimSpace(v); v != "" && v[0] >= '0' && v[0] <= '9' {
-		secs, err := strconv.ParseUint(v, 10, 64)
-		if errors.Is(err, strconv.ErrRange) || err == nil && secs > uint64(ceiling/time.Second) {
-			return ceiling
-		}
-		return time.Duration(secs) * time.Second // zero on error
+	v = strings.TrimSpace(v)
+	// Too many digits for a uint64 is a range error, with the largest uint64.
+	if secs, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return time.Duration(min(secs, uint64(ceiling/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return min(max(t.Sub(now), 0), ceiling)
 	}
 	return 0
-}
-
-// retryBudget bounds retries client-wide, like the AWS SDKs' retry quota:
-// in an outage, retries would multiply the load on a failing API. A retry
-// spends one of 50 tokens and a success earns a tenth back, so occasional
-// failures never run it dry. It counts thousandths spent: zero is full.
-type retryBudget struct {
-	mu    sync.Mutex
-	spent int
-}
-
-const retryCost, successRefund = 1000, 100
-
-func (b *retryBudget) spend() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.spent+retryCost > 50*retryCost {
-		return false
-	}
-	b.spent += retryCost
-	return true
-}
-
-func (b *retryBudget) earn(n int) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.spent = max(b.spent-n, 0)
 }

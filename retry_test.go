@@ -131,6 +131,8 @@ func TestRetryAfterIsWaitedOutExactly(t *testing.T) {
 	})
 }
 
+// TestBackoffIsExponentialWithJitter checks the waits of a call against
+// their bounds; TestBackoff checks the wait for each draw exactly.
 func TestBackoffIsExponentialWithJitter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &script{steps: []step{{status: 503}}}
@@ -139,9 +141,12 @@ func TestBackoffIsExponentialWithJitter(t *testing.T) {
 		require.ErrorIs(t, err, portal.ErrServer)
 		gaps := s.gaps()
 		require.Len(t, gaps, 5)
+		var total time.Duration
 		for i, ceiling := range []time.Duration{100, 200, 300, 300, 300} {
-			assert.LessOrEqual(t, gaps[i], ceiling*time.Millisecond, "retry %d waits at most min(max, base×2ⁿ)", i)
+			assert.LessOrEqual(t, gaps[i], ceiling*time.Millisecond, "retry %d waits at most min(limit, base×2ⁿ)", i)
+			total += gaps[i]
 		}
+		assert.Positive(t, total, "the client waits between attempts")
 	})
 }
 
@@ -179,6 +184,10 @@ func TestRetriesAreBounded(t *testing.T) {
 		assert.Equal(t, 503, apiErr.StatusCode)
 		assert.Equal(t, time.Second, apiErr.RetryAfter)
 		assert.Equal(t, 4, s.attempts())
+		var retryErr *portal.RetryError
+		require.ErrorAs(t, err, &retryErr)
+		assert.Equal(t, portal.RetryError{Attempts: 4, Reason: "no retries left", Err: apiErr}, *retryErr)
+		assert.Equal(t, apiErr.Error()+" [attempts: 4; no retries left]", err.Error())
 
 		s = &script{steps: []step{{status: 503}}}
 		_, err = scriptedClient(t, s, portal.WithMaxRetries(0)).GenerateLink(context.Background(), opts)
@@ -197,6 +206,7 @@ func TestLongRetryAfterIsReturnedNotWaited(t *testing.T) {
 		assert.ErrorIs(t, err, portal.ErrRateLimited)
 		assert.Equal(t, time.Minute, apiErr.RetryAfter)
 		assert.Contains(t, err.Error(), "[retry after 1m0s]")
+		assert.Contains(t, err.Error(), "[attempts: 1; the server asked for a wait longer than 20s]")
 		assert.Equal(t, 1, s.attempts())
 		assert.Zero(t, time.Since(start))
 	})
@@ -210,6 +220,8 @@ func TestNoRetryThatWouldOutlastTheDeadline(t *testing.T) {
 		start := time.Now()
 		_, err := scriptedClient(t, s).GenerateLink(ctx, opts)
 		assert.ErrorIs(t, err, portal.ErrServer, "the last answer, at once")
+		assert.ErrorContains(t, err, "[attempts: 1; the wait to retry would outlast the context's deadline]")
+		assert.NotErrorIs(t, err, context.DeadlineExceeded, "the deadline has not passed")
 		assert.Equal(t, 1, s.attempts())
 		assert.Zero(t, time.Since(start))
 	})
@@ -229,12 +241,13 @@ func TestCancelWhileWaitingToRetry(t *testing.T) {
 		err := <-done
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.ErrorIs(t, err, portal.ErrServer, "the answer that led to the wait is kept")
+		assert.ErrorContains(t, err, "[attempts: 1; the context ended the wait to retry: context canceled]")
 		assert.Equal(t, 1, s.attempts())
 	})
 }
 
-// TestStalledAttemptIsRetried: a connection that died silently costs one
-// attempt's timeout (30s), not the call.
+// TestStalledAttemptIsRetried: an attempt that gets no answer costs its
+// timeout (30s), not the call.
 func TestStalledAttemptIsRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &script{steps: []step{{hang: true}, {status: 201}}}
@@ -247,6 +260,22 @@ func TestStalledAttemptIsRetried(t *testing.T) {
 	})
 }
 
+// TestAttemptTimeoutsAreTheirOwnError: when every attempt stalls, the error
+// says that each attempt timed out, distinct from the caller's deadline.
+func TestAttemptTimeoutsAreTheirOwnError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: []step{{hang: true}}}
+		start := time.Now()
+		_, err := scriptedClient(t, s).GenerateLink(context.Background(), opts)
+		assert.ErrorIs(t, err, portal.ErrAttemptTimeout)
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "a timeout, to a caller who asks")
+		assert.Equal(t, "portal: no answer within 30s, the bound on each attempt: context deadline exceeded "+
+			"[attempts: 3; no retries left]", err.Error())
+		assert.Equal(t, 3, s.attempts())
+		assert.GreaterOrEqual(t, time.Since(start), 90*time.Second)
+	})
+}
+
 func TestCallersDeadlineEndsTheCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &script{steps: []step{{hang: true}, {status: 201}}}
@@ -255,37 +284,10 @@ func TestCallersDeadlineEndsTheCall(t *testing.T) {
 		start := time.Now()
 		_, err := scriptedClient(t, s).GenerateLink(ctx, opts)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.NotErrorIs(t, err, portal.ErrAttemptTimeout)
+		assert.NotErrorAs(t, err, new(*portal.RetryError), "nothing stopped retries early: the caller did")
 		assert.Equal(t, 1, s.attempts(), "the caller's deadline is final")
 		assert.Equal(t, 2*time.Second, time.Since(start))
-	})
-}
-
-// TestRetryBudget: in an outage the client stops multiplying its load. Each
-// retry spends one of 50 tokens, a success earns a tenth back, and a wait
-// cut short gives its token back.
-func TestRetryBudget(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		down := &script{steps: []step{{status: 503, header: map[string]string{"Retry-After": "1"}}}}
-		client := scriptedClient(t, down, portal.WithMaxRetries(1))
-		for range 49 {
-			_, _ = client.GenerateLink(context.Background(), opts)
-		}
-		require.Equal(t, 98, down.attempts(), "49 calls, each retried once")
-
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			synctest.Wait()
-			cancel()
-		}()
-		_, err := client.GenerateLink(ctx, opts)
-		require.ErrorIs(t, err, context.Canceled)
-		require.Equal(t, 99, down.attempts())
-
-		_, _ = client.GenerateLink(context.Background(), opts)
-		assert.Equal(t, 101, down.attempts(), "the cancelled wait gave its token back: one left")
-		_, _ = client.GenerateLink(context.Background(), opts)
-		_, _ = client.GenerateLink(context.Background(), opts)
-		assert.Equal(t, 103, down.attempts(), "the budget is spent: one attempt a call")
 	})
 }
 

@@ -19,13 +19,32 @@ import (
 )
 
 // requireNoKey fails if s holds the key, or any run of 8 or more of its
-// characters (beyond the sk_test_ prefix that every test key shares).
+// characters (beyond the sk_test_ prefix that every test key shares), even
+// once everything but letters and digits is taken out of s, as a reader
+// who puts pieces together would.
 func requireNoKey(t *testing.T, s string) {
 	t.Helper()
 	secret := testKey[len("sk_test_"):]
+	joined := strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 	for i := 0; i+8 <= len(secret); i++ {
 		require.NotContains(t, s, secret[i:i+8], "part of the API key leaked")
+		require.NotContains(t, joined, secret[i:i+8], "part of the API key leaked in pieces")
 	}
+}
+
+// split cuts s into pieces of 7 bytes joined by sep, as a hostile server
+// might echo a key so that no run of 8 of its characters appears whole.
+func split(s, sep string) string {
+	var pieces []string
+	for len(s) > 7 {
+		pieces, s = append(pieces, s[:7]), s[7:]
+	}
+	return strings.Join(append(pieces, s), sep)
 }
 
 // echoingServer answers every request with status, echoing the request's
@@ -42,11 +61,9 @@ func echoingServer(t *testing.T, status int, header func(auth string) map[string
 		_, _ = w.Write([]byte(body(auth)))
 	}))
 	t.Cleanup(srv.Close)
-	var logs bytes.Buffer
-	client, err := portal.NewClient(testKey, portal.WithBaseURL(srv.URL), portal.WithMaxRetries(0),
-		portal.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	client, err := portal.NewClient(testKey, portal.WithBaseURL(srv.URL), portal.WithMaxRetries(0))
 	require.NoError(t, err)
-	t.Cleanup(func() { requireNoKey(t, logs.String()) })
+	t.Cleanup(client.CloseIdleConnections)
 	return client
 }
 
@@ -72,6 +89,19 @@ func TestKeyEchoedByTheServerNeverLeaks(t *testing.T) {
 			return `{"message":"` + strings.ReplaceAll(a, "_", `\u005f`) + `"}`
 		}},
 		{"2xx body without a link", 201, nil, func(a string) string { return "echo: " + a }},
+		{"invalid UTF-8 between pieces, in a message", 400, nil, func(a string) string {
+			return `{"message":"` + split(a, "\xff") + `"}`
+		}},
+		{"invalid UTF-8 between pieces, in an HTML page", 502, nil, func(a string) string { return "<pre>" + split(a, "\xff") + "</pre>" }},
+		{"invalid UTF-8 between pieces, in the request ID", 500, func(a string) map[string]string {
+			return map[string]string{"X-Request-Id": split(a, "\xfe")}
+		}, func(string) string { return `{}` }},
+		{"U+FFFD between pieces", 400, nil, func(a string) string { return `{"message":"` + split(a, "\ufffd") + `"}` }},
+		{"control characters between pieces", 400, nil, func(a string) string { return `{"message":"` + split(a, `\u0001`) + `"}` }},
+		{"zero-width spaces between pieces", 400, nil, func(a string) string { return `{"code":"` + split(a, "\u200b") + `"}` }},
+		{"bidi overrides between pieces", 422, nil, func(a string) string {
+			return `{"errors":[{"field":"` + split(a, "\u202e") + `","message":"x"}]}`
+		}},
 		{"2xx with the key as request ID", 201, func(a string) map[string]string { return map[string]string{"X-Request-Id": half(a)} },
 			func(string) string { return `{"nolink":1}` }},
 	} {
@@ -177,18 +207,48 @@ func TestBadKeysAreNotEchoed(t *testing.T) {
 	}
 }
 
-func TestLoggerRecordsAttemptsWithoutSecrets(t *testing.T) {
+// TestDumpOfAClientHoldsNoKey fails a testify assertion on a struct that
+// holds a Client that made calls: testify prints both sides with spew,
+// which follows every pointer it can reach, and the Client's transport
+// still has the last request, Authorization header and all, in its buffers.
+func TestDumpOfAClientHoldsNoKey(t *testing.T) {
 	t.Parallel()
-	api := newTestAPI(t, answer{status: 503, body: `{"message":"down"}`}, created)
-	var logs bytes.Buffer
-	client := api.client(t, portal.WithRetryBackoff(1, 1), portal.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	_, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
-	require.NoError(t, err)
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	require.Len(t, lines, 2)
-	assert.Contains(t, lines[0], `"level":"WARN","msg":"portal: generate link","attempt":1,"status":503`)
-	assert.Contains(t, lines[0], `"request_id":"`+recordedRequestID+`","error":"portal: 503 Service Unavailable: down`)
-	assert.Contains(t, lines[1], `"level":"DEBUG","msg":"portal: generate link","attempt":2,"status":201`)
-	requireNoKey(t, logs.String())
-	assert.NotContains(t, logs.String(), "secret=", "the link is not logged")
+	for _, api := range []*testAPI{newTestAPI(t), newTestAPI(t)} {
+		client := api.client(t)
+		_, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+		require.NoError(t, err)
+		type handler struct {
+			Client *portal.Client
+			Name   string
+		}
+		var dump failureText
+		assert.Equal(&dump, handler{client, "a"}, handler{client, "b"})
+		require.Contains(t, dump.String(), "Diff:", "testify printed its dump")
+		requireNoKey(t, dump.String())
+		for _, verb := range []string{"%v", "%+v", "%#v"} {
+			requireNoKey(t, fmt.Sprintf(verb, handler{client, "a"}))
+		}
+	}
+}
+
+// failureText is an assert.TestingT that keeps what a failed assertion says.
+type failureText struct{ strings.Builder }
+
+func (f *failureText) Errorf(format string, args ...any) { fmt.Fprintf(&f.Builder, format, args...) }
+
+// TestAKeyInTheOptionsIsMasked: a key passed where an option belongs, as
+// when two string arguments are swapped, is not quoted in the error.
+func TestAKeyInTheOptionsIsMasked(t *testing.T) {
+	t.Parallel()
+	for _, opts := range []portal.GenerateLinkOpts{
+		{Organization: testKey},
+		{Organization: "org_1", Intent: portal.Intent(testKey)},
+		{Organization: "org_1", ReturnURL: testKey},
+		{Organization: "org_1", ITContactEmails: []string{testKey}},
+	} {
+		err := opts.Validate()
+		require.Error(t, err)
+		requireNoKey(t, err.Error())
+		assert.Contains(t, err.Error(), "[REDACTED]")
+	}
 }

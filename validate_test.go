@@ -2,8 +2,7 @@ package portal_test
 
 import (
 	"encoding/json"
-	"flag"
-	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -38,7 +37,25 @@ var validateTests = []struct {
 	{"user info", portal.GenerateLinkOpts{Organization: "org_1", SuccessURL: "https://user@app.example.com/"}, ""},
 	{"internationalised host", portal.GenerateLinkOpts{Organization: "org_1", SuccessURL: "https://bücher.example/"}, ""},
 	{"a long URL", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "https://app.example.com/?q=" + strings.Repeat("a", 10000)}, ""},
+	{"a stray percent sign", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "https://app.example.com/reports/50%off"}, ""},
+	{"percent signs in query and fragment", portal.GenerateLinkOpts{Organization: "org_1",
+		SuccessURL: "https://app.example.com/?q=100%&r=%zz#50%"}, ""},
+	{"a space and brackets in the path", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "https://app.example.com/my reports/[1]"}, ""},
+	{"a backslash ends the host", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: `https://app.example.com\settings%`}, ""},
+	{"port", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "http://localhost:8080/settings"}, ""},
+	{"empty port", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "https://app.example.com:/"}, ""},
+	{"no path", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "https://app.example.com"}, ""},
+	{"query at once", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "https://app.example.com?x=1"}, ""},
 	{"scheme-relative URL", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "//app.example.com/"}, "return_url"},
+	{"a space in the host", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "https://app example.com/"}, "return_url"},
+	{"a port that is not a number", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "https://app.example.com:http/"}, "return_url"},
+	{"an unclosed IPv6 literal", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "https://[::1/"}, "return_url"},
+	{"only a scheme", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "https://"}, "return_url"},
+	{"no scheme", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "app.example.com/settings"}, "return_url"},
+	{"user info without a host", portal.GenerateLinkOpts{Organization: "org_1", SuccessURL: "https://user@/"}, "success_url"},
+	{"trailing space", portal.GenerateLinkOpts{Organization: "org_1", SuccessURL: "https://app.example.com/ "}, "success_url"},
+	{"a DEL character", portal.GenerateLinkOpts{Organization: "org_1", SuccessURL: "https://app.example.com/\x7f"}, "success_url"},
+	{"invalid UTF-8", portal.GenerateLinkOpts{Organization: "org_1", SuccessURL: "https://app.example.com/\xff"}, "success_url"},
 	{"data URL", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "data:text/html,<script>alert(1)</script>"}, "return_url"},
 	{"opaque https", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "https:app.example.com"}, "return_url"},
 	{"port without host", portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "https://:443/"}, "return_url"},
@@ -113,27 +130,16 @@ func TestParseIntent(t *testing.T) {
 	}
 }
 
-func TestIntentAsText(t *testing.T) {
+// TestIntentIsText: an Intent is a string, in JSON as anywhere, whatever
+// its value, so that decoding never refuses what the API might take.
+func TestIntentIsText(t *testing.T) {
 	t.Parallel()
-	var opts portal.GenerateLinkOpts
-	require.NoError(t, json.Unmarshal([]byte(`{"organization":"org_1","intent":"scim2"}`), &opts), "an unknown intent decodes")
-	assert.Equal(t, portal.Intent("scim2"), opts.Intent)
-	require.NoError(t, json.Unmarshal([]byte(`{"organization":"org_1","intent":""}`), &opts))
-	assert.Empty(t, opts.Intent)
-	var invalid *portal.ValidationError
-	require.ErrorAs(t, json.Unmarshal([]byte(`{"organization":"org_1","intent":"Audit Logs"}`), &opts), &invalid)
-	assert.Equal(t, "intent", invalid.Field)
-
+	for _, intent := range []string{"scim2", "", "Audit Logs"} {
+		var opts portal.GenerateLinkOpts
+		require.NoError(t, json.Unmarshal([]byte(`{"organization":"org_1","intent":`+strconv.Quote(intent)+`}`), &opts))
+		assert.Equal(t, portal.Intent(intent), opts.Intent)
+	}
 	b, err := json.Marshal(portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.DSync})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"organization":"org_1","intent":"dsync"}`, string(b))
-
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	var intent portal.Intent
-	fs.TextVar(&intent, "intent", portal.AuditLogs, "")
-	assert.Equal(t, portal.AuditLogs, intent, "the default")
-	require.NoError(t, fs.Parse([]string{"-intent", "sso"}))
-	assert.Equal(t, portal.SSO, intent)
-	assert.Error(t, fs.Parse([]string{"-intent", "Single Sign-On"}))
 }

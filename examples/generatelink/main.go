@@ -31,8 +31,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("generatelink", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	org := fs.String("org", "org_123", "the organization's `ID`")
-	var intent portal.Intent
-	fs.TextVar(&intent, "intent", portal.AuditLogs, "the portal's `intent`: sso, dsync, audit_logs, log_streams, domain_verification, certificate_renewal, bring_your_own_key, or a newer one")
+	intent := fs.String("intent", string(portal.AuditLogs), "the portal's `intent`: sso, dsync, audit_logs, "+
+		"log_streams, domain_verification, certificate_renewal, bring_your_own_key, or a newer one")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -41,7 +41,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	client, err := portal.NewClient("", portal.WithAppInfo("generatelink-example", portal.Version))
+	client, err := portal.NewClient("")
 	if errors.Is(err, portal.ErrNoAPIKey) {
 		fake := portaltest.NewServer()
 		defer fake.Close()
@@ -55,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	link, err := client.GenerateLink(ctx, portal.GenerateLinkOpts{Organization: *org, Intent: intent})
+	link, err := client.GenerateLink(ctx, portal.GenerateLinkOpts{Organization: *org, Intent: portal.Intent(*intent)})
 	if err != nil {
 		fmt.Fprintln(stderr, "generatelink:", err)
 		if errors.As(err, new(*portal.ValidationError)) || errors.Is(err, portal.ErrUnprocessable) {

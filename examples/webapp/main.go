@@ -48,15 +48,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, nil))) // where RedirectHandler logs failed calls
 
-	client, err := portal.NewClient("", portal.WithLogger(logger), portal.WithAppInfo("webapp-example", portal.Version))
+	client, err := portal.NewClient("")
 	fake := errors.Is(err, portal.ErrNoAPIKey)
 	if fake {
 		api := portaltest.NewServer()
 		defer api.Close()
 		fmt.Fprintf(stdout, "No %s set: using an embedded fake of the Admin Portal API at %s (no WorkOS account needed).\n", portal.EnvAPIKey, api.URL)
-		client, err = api.Client(portal.WithLogger(logger))
+		client, err = api.Client()
 	}
 	if err != nil {
 		return err

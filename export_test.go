@@ -1,0 +1,5 @@
+package portal
+
+// DefaultLog returns what slog's default logger wrote during the tests,
+// for the tests of package portal_test.
+func DefaultLog() string { return testLog.String() }
