@@ -29,7 +29,7 @@ func TestSeedSnippet(t *testing.T) {
 	assert.True(t, strings.HasPrefix(string(out), fake.URL+"/portal/launch?token="), "%s", out)
 	reqs := fake.Requests()
 	require.Len(t, reqs, 1)
-	assert.Equal(t, portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs}, reqs[0].Opts)
+	assert.Equal(t, portaltest.Opts{Organization: "org_123", Intent: "audit_logs"}, reqs[0].Opts)
 }
 
 // TestDefaultClient exercises SetAPIKey and the package-level GenerateLink,
@@ -62,4 +62,27 @@ func TestDefaultClient(t *testing.T) {
 	_, err = portal.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
 	assert.ErrorIs(t, err, portal.ErrUnauthorized, "a new key takes effect at once")
 	assert.Equal(t, portaltest.Fingerprint("sk_test_second"), fake.Requests()[16].Key)
+}
+
+// TestDefaultClientWithoutSetAPIKey runs in a child process, whose default
+// client is untouched: without SetAPIKey, the first successful call builds
+// it from WORKOS_API_KEY and WORKOS_BASE_URL, which are not read again.
+func TestDefaultClientWithoutSetAPIKey(t *testing.T) {
+	if os.Getenv("PORTAL_TEST_CHILD") == "" {
+		portal.RunInChild(t, portal.EnvAPIKey+"=", portal.EnvBaseURL+"=")
+		return
+	}
+	fake := portaltest.Start(t)
+	_, err := portal.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+	require.ErrorIs(t, err, portal.ErrNoAPIKey)
+
+	t.Setenv(portal.EnvAPIKey, fake.APIKey)
+	t.Setenv(portal.EnvBaseURL, fake.URL)
+	_, err = portal.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+	require.NoError(t, err, "the first call with a key builds the client")
+
+	t.Setenv(portal.EnvBaseURL, "https://api.example.invalid")
+	_, err = portal.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+	require.NoError(t, err, "the environment is read once")
+	assert.Len(t, fake.Requests(), 2)
 }

@@ -1,6 +1,8 @@
 package portaltest
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"mime"
 	"net/http"
@@ -14,7 +16,8 @@ import (
 //
 //	GET    /__mock/health    {"status":"ok"}
 //	GET    /__mock/requests  {"total": n, "requests": [...]}, the recorded requests;
-//	                         with ?min=N, once N requests have arrived (a test waits without sleeping)
+//	                         with ?min=N, once N requests have arrived (a test waits without sleeping),
+//	                         or after ?timeout (default 30s, at most 5m): compare total with N
 //	POST   /__mock/reset     forget requests, links and faults
 //	POST   /__mock/faults    add a fault (a JSON faultJSON)
 //	DELETE /__mock/faults    remove every fault
@@ -37,8 +40,16 @@ func (f *Fake) control(w http.ResponseWriter, r *http.Request) {
 	case "GET /__mock/health":
 		jsonAnswer(http.StatusOK, map[string]string{"status": "ok"}).write(w)
 	case "GET /__mock/requests":
-		if min, err := strconv.Atoi(r.URL.Query().Get("min")); err == nil {
-			if _, err := f.WaitForRequests(r.Context(), min); err != nil {
+		if atLeast, err := strconv.Atoi(r.URL.Query().Get("min")); err == nil {
+			timeout, err := time.ParseDuration(cmp.Or(r.URL.Query().Get("timeout"), "30s"))
+			if err != nil || timeout < 0 || timeout > 5*time.Minute {
+				messageAnswer(http.StatusBadRequest, "timeout must be a duration from 0s to 5m, such as 10s").write(w)
+				return
+			}
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			_, _ = f.WaitForRequests(ctx, atLeast) // the fake closing, or the time running out, ends the wait too
+			if r.Context().Err() != nil {
 				return // the caller gave up
 			}
 		}
@@ -54,7 +65,7 @@ func (f *Fake) control(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	case "POST /__mock/faults":
 		var in faultJSON
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFaultJSON))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
 			messageAnswer(http.StatusBadRequest, "invalid fault JSON: "+err.Error()).write(w)
@@ -72,6 +83,9 @@ func (f *Fake) control(w http.ResponseWriter, r *http.Request) {
 		messageAnswer(http.StatusNotFound, "Not Found").write(w)
 	}
 }
+
+// maxFaultJSON bounds a fault's JSON, and with it the fault's Body.
+const maxFaultJSON = 64 << 10
 
 // sameOrigin reports whether a request carries no Origin (curl, SDKs) or the
 // origin of the address it was sent to.

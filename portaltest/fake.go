@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/adminportal/portal"
 )
 
 // Fake is the fake API as an http.Handler, for tests that mount it in a
@@ -19,6 +20,7 @@ import (
 // concurrent use.
 type Fake struct {
 	baseURL string          // where the fake is reached: links point here
+	hosts   map[string]bool // the names it answers to, besides localhost and loopback IPs
 	apiKey  string          // "" accepts any sk_test_ key
 	orgs    map[string]bool // nil: every well-formed ID exists
 	now     func() time.Time
@@ -30,30 +32,43 @@ type Fake struct {
 	log        requestLog
 	links      map[string]*issuedLink // by token
 	linkTokens []string               // the tokens of links, oldest first
+	linkBytes  int                    // what the links keep, in bytes
 	faults     []*activeFault
 }
 
-// issuedLink is a link the fake issued, until it is opened or expires.
+// issuedLink is a link the fake issued, with what its page shows, until it
+// is opened or expires.
 type issuedLink struct {
-	req      linkRequest
-	issuedAt time.Time
-	used     bool
+	organization, intent, returnURL, successURL string
+	issuedAt                                    time.Time
+	used                                        bool
+}
+
+func (l *issuedLink) size() int {
+	return len(l.organization) + len(l.intent) + len(l.returnURL) + len(l.successURL)
 }
 
 const (
 	linkLifetime = 5 * time.Minute // how long a link works, as the API reference says
-	maxLinks     = 10000           // links kept; older ones are forgotten
+	maxLinks     = 10000           // links kept; older ones are forgotten,
+	maxLinkBytes = 16 << 20        // and so are they when their pages' text passes this
 )
 
 // NewFake returns a fake API that is reached at baseURL, such as
 // "http://127.0.0.1:8484": the links it issues point there, whatever Host
-// header a request carries.
+// header a request carries. It answers only requests whose Host is
+// localhost, a loopback IP, the host of baseURL, or a name of WithHosts,
+// so that a web page whose name rebinds to 127.0.0.1 cannot reach it.
 func NewFake(baseURL string, opts ...Option) *Fake {
 	f := &Fake{
 		baseURL: strings.TrimRight(baseURL, "/"),
+		hosts:   map[string]bool{},
 		now:     time.Now,
 		closed:  make(chan struct{}),
 		links:   map[string]*issuedLink{},
+	}
+	if u, err := url.Parse(f.baseURL); err == nil && u.Hostname() != "" {
+		f.hosts[strings.ToLower(u.Hostname())] = true
 	}
 	f.log.reset()
 	for _, opt := range opts {
@@ -70,6 +85,10 @@ func NewFake(baseURL string, opts ...Option) *Fake {
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", newUUID())
 	switch {
+	case !f.serves(r.Host):
+		messageAnswer(http.StatusMisdirectedRequest, "This mock does not serve the host "+strconv.Quote(r.Host)+
+			": it answers to localhost, loopback IPs and the names given with portal-mock -host or -tls-host, "+
+			"or portaltest.WithHosts.").write(w)
 	case r.URL.Path == "/portal/generate_link":
 		f.generateLink(w, r)
 	case r.URL.Path == "/portal/launch":
@@ -81,9 +100,20 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Close ends the injected latencies under way by dropping their
-// connections, so that a server shutting down need not wait for them. The
-// fake goes on answering other requests.
+// serves reports whether the fake answers to host, a Host header: a
+// rebinding attack sends its own name, which the fake must refuse.
+func (f *Fake) serves(host string) bool {
+	if name, _, err := net.SplitHostPort(host); err == nil {
+		host = name
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback() || f.hosts[host]
+}
+
+// Close ends the injected latencies and the waits for requests under way,
+// dropping the latencies' connections, so that a server shutting down need
+// not wait for them. The fake goes on answering other requests.
 func (f *Fake) Close() {
 	f.closeOnce.Do(func() { close(f.closed) })
 }
@@ -94,7 +124,7 @@ func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.log.reset()
-	f.links, f.linkTokens = map[string]*issuedLink{}, nil
+	f.links, f.linkTokens, f.linkBytes = map[string]*issuedLink{}, nil, 0
 	f.faults = nil
 }
 
@@ -108,7 +138,7 @@ func (f *Fake) generateLink(w http.ResponseWriter, r *http.Request) {
 	if fault := f.nextFault(); fault != nil {
 		a, drop := fault.apply(r, f.closed)
 		if drop || a != nil {
-			f.finish(rec, key, a, fault.name(), portal.GenerateLinkOpts{}, "")
+			f.finish(rec, key, a, fault.name(), "")
 			if drop {
 				dropConnection(w)
 			} else {
@@ -117,49 +147,58 @@ func (f *Fake) generateLink(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	a, opts, link := f.answer(r.Method, key, body, readErr)
-	f.finish(rec, key, a, "", opts, link)
+	a, link := f.answer(r.Method, key, body, readErr)
+	f.finish(rec, key, a, "", link)
 	a.write(w)
 }
 
 // answer decides the answer to a generate-link request, checking what the
 // API checks in the order it does.
-func (f *Fake) answer(method, key string, body []byte, readErr error) (a *answer, opts portal.GenerateLinkOpts, link string) {
+func (f *Fake) answer(method, key string, body []byte, readErr error) (a *answer, link string) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case method != http.MethodPost:
 		a = messageAnswer(http.StatusMethodNotAllowed, "Method Not Allowed")
 		a.header.Set("Allow", http.MethodPost)
-		return a, opts, ""
+		return a, ""
 	case !f.authorized(key):
-		return messageAnswer(http.StatusUnauthorized, "Unauthorized"), opts, ""
+		return messageAnswer(http.StatusUnauthorized, "Unauthorized"), ""
 	case errors.As(readErr, &tooLarge):
-		return messageAnswer(http.StatusRequestEntityTooLarge, "request entity too large"), opts, ""
+		return messageAnswer(http.StatusRequestEntityTooLarge, "request entity too large"), ""
 	case readErr != nil:
-		return messageAnswer(http.StatusBadRequest, "The request body could not be read."), opts, ""
+		return messageAnswer(http.StatusBadRequest, "The request body could not be read."), ""
 	}
 	req, refusal := parseRequest(body)
-	opts = portal.GenerateLinkOpts{Organization: req.Organization, Intent: portal.Intent(req.Intent),
-		ReturnURL: req.ReturnURL, SuccessURL: req.SuccessURL, ITContactEmails: req.ITContactEmails}
 	switch {
 	case refusal != nil:
-		return refusal, opts, ""
+		return refusal, ""
 	case !f.exists(req.Organization):
-		return messageAnswer(http.StatusBadRequest, "Organization not found: '"+req.Organization+"'."), opts, ""
+		return messageAnswer(http.StatusBadRequest, "Organization not found: '"+req.Organization+"'."), ""
 	}
 	token := rand.Text() + rand.Text()
+	f.keepLink(token, &issuedLink{organization: req.Organization, intent: req.Intent,
+		returnURL: req.ReturnURL, successURL: req.SuccessURL, issuedAt: f.now()})
 	link = f.baseURL + "/portal/launch?token=" + token
-	f.mu.Lock()
-	f.links[token] = &issuedLink{req: req, issuedAt: f.now()}
-	f.linkTokens = append(f.linkTokens, token)
-	if len(f.linkTokens) > maxLinks {
-		delete(f.links, f.linkTokens[0])
-		f.linkTokens = f.linkTokens[1:]
-	}
-	f.mu.Unlock()
 	return jsonAnswer(http.StatusCreated, struct {
 		Link string `json:"link"`
-	}{link}), opts, link
+	}{link}), link
+}
+
+// keepLink keeps a link for its page, forgetting the oldest links while
+// there are too many, or their text takes too much memory.
+func (f *Fake) keepLink(token string, l *issuedLink) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.links[token] = l
+	f.linkTokens = append(f.linkTokens, token)
+	f.linkBytes += l.size()
+	for len(f.linkTokens) > maxLinks || f.linkBytes > maxLinkBytes {
+		if old := f.links[f.linkTokens[0]]; old != nil {
+			f.linkBytes -= old.size()
+			delete(f.links, f.linkTokens[0])
+		}
+		f.linkTokens = f.linkTokens[1:]
+	}
 }
 
 func (f *Fake) authorized(key string) bool {

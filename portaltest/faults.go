@@ -39,6 +39,9 @@ type Fault struct {
 	Seed        uint64  // seeds the draws of Probability
 }
 
+// maxFaults bounds the faults waiting at once, and so the memory they take.
+const maxFaults = 100
+
 type activeFault struct {
 	Fault
 	remaining int        // for Count faults
@@ -74,6 +77,9 @@ func (f *Fake) InjectFault(fault Fault) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if len(f.faults) == maxFaults {
+		return fmt.Errorf("portaltest: %d faults are waiting already, the most there can be; clear them first", maxFaults)
+	}
 	f.faults = append(f.faults, a)
 	return nil
 }

@@ -53,7 +53,7 @@ func FuzzValidate(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := httptest.NewRequest(http.MethodPost, "/portal/generate_link", strings.NewReader(string(body)))
+		req := httptest.NewRequest(http.MethodPost, "http://fake.test/portal/generate_link", strings.NewReader(string(body)))
 		req.Header.Set("Authorization", "Bearer sk_test_fuzz")
 		w := httptest.NewRecorder()
 		fake.ServeHTTP(w, req)

@@ -3,6 +3,7 @@ package portaltest
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -60,7 +61,9 @@ func parseRequest(body []byte) (linkRequest, *answer) {
 	}
 	var problems []fieldError
 	refuse := func(field, code, message string) {
-		problems = append(problems, fieldError{Field: field, Code: code, Message: message})
+		if p := (fieldError{Field: field, Code: code, Message: message}); !slices.Contains(problems, p) {
+			problems = append(problems, p)
+		}
 	}
 	text := func(field string) (string, bool) {
 		raw, ok := members[field]

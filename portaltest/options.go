@@ -1,6 +1,9 @@
 package portaltest
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // An Option configures a Fake or a Server.
 type Option func(*Fake)
@@ -28,4 +31,16 @@ func WithOrganizations(ids ...string) Option {
 // without waiting.
 func WithClock(now func() time.Time) Option {
 	return func(f *Fake) { f.now = now }
+}
+
+// WithHosts adds names the fake answers to, such as the name another
+// container reaches it by. Without them, a request whose Host header is not
+// localhost, a loopback IP or the host of the fake's base URL gets a 421:
+// a web page whose name an attacker rebinds to 127.0.0.1 sends its own.
+func WithHosts(names ...string) Option {
+	return func(f *Fake) {
+		for _, name := range names {
+			f.hosts[strings.ToLower(name)] = true
+		}
+	}
 }

@@ -31,13 +31,13 @@ func (f *Fake) launch(w http.ResponseWriter, r *http.Request) {
 	case link == nil:
 		renderPage(w, http.StatusNotFound, pageData{Title: "Link not found", Problem: "This Admin Portal link is not valid."})
 	case used:
-		renderPage(w, http.StatusGone, pageData{Title: "Link already used", ReturnURL: link.req.ReturnURL,
+		renderPage(w, http.StatusGone, pageData{Title: "Link already used", ReturnURL: link.returnURL,
 			Problem: "This Admin Portal link has already been used. Ask the application for a new one."})
 	case expired:
-		renderPage(w, http.StatusGone, pageData{Title: "Link expired", ReturnURL: link.req.ReturnURL,
+		renderPage(w, http.StatusGone, pageData{Title: "Link expired", ReturnURL: link.returnURL,
 			Problem: "This Admin Portal link has expired: links work for five minutes. Ask the application for a new one."})
 	default:
-		renderPage(w, http.StatusOK, portalPage(link.req, f.now()))
+		renderPage(w, http.StatusOK, portalPage(link, f.now()))
 	}
 }
 
@@ -61,21 +61,21 @@ type auditEvent struct {
 	Target string
 }
 
-func portalPage(req linkRequest, now time.Time) pageData {
-	h, ok := intents[req.Intent]
+func portalPage(link *issuedLink, now time.Time) pageData {
+	h, ok := intents[link.intent]
 	if !ok {
 		h = [2]string{"Settings", "Manage how your organization connects to this application."}
 	}
 	d := pageData{
 		Title:        "Admin Portal · " + h[0],
-		Organization: req.Organization,
-		Intent:       req.Intent,
+		Organization: link.organization,
+		Intent:       link.intent,
 		Heading:      h[0],
 		Summary:      h[1],
-		ReturnURL:    req.ReturnURL,
-		SuccessURL:   req.SuccessURL,
+		ReturnURL:    link.returnURL,
+		SuccessURL:   link.successURL,
 	}
-	if req.Intent == "audit_logs" {
+	if link.intent == "audit_logs" {
 		d.Events = sampleEvents(now)
 		d.CSV = eventsCSV(d.Events)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -48,7 +49,7 @@ func TestClientAgainstTheFake(t *testing.T) {
 		reqs := srv.Requests()
 		require.Len(t, reqs, 1)
 		r := reqs[0]
-		assert.Equal(t, auditLogs, r.Opts)
+		assert.Equal(t, portaltest.Opts{Organization: "org_123", Intent: "audit_logs", ReturnURL: "https://app.example.com/settings"}, r.Opts)
 		assert.Equal(t, int64(1), r.Seq)
 		assert.Equal(t, http.StatusCreated, r.Status)
 		assert.Equal(t, link.Link, r.Link)
@@ -123,14 +124,15 @@ func TestLinksOpenOnceWithinFiveMinutes(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status)
 }
 
-// TestLinksPointAtTheFakeItself: a request's Host header cannot steer where
-// the links go.
+// TestLinksPointAtTheFakeItself: links go to the fake's own address, not
+// to the Host a request names.
 func TestLinksPointAtTheFakeItself(t *testing.T) {
 	t.Parallel()
-	srv := portaltest.Start(t)
+	srv := portaltest.Start(t, portaltest.WithHosts("portal-mock"))
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/portal/generate_link", strings.NewReader(`{"organization":"org_123"}`))
 	require.NoError(t, err)
-	req.Host = "evil.example"
+	req.Host = "portal-mock:" + port
 	req.Header.Set("Authorization", "Bearer "+srv.APIKey)
 	resp, err := newHTTPClient(t).Do(req)
 	require.NoError(t, err)
@@ -138,6 +140,58 @@ func TestLinksPointAtTheFakeItself(t *testing.T) {
 	var out struct{ Link string }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
 	assert.True(t, strings.HasPrefix(out.Link, srv.URL+"/portal/launch?token="), out.Link)
+}
+
+// TestForeignHostsAreRefused: a web page whose name an attacker rebinds to
+// 127.0.0.1 sends its own name as Host, with a matching Origin. Every
+// endpoint refuses it, and records nothing; the names the fake serves pass.
+func TestForeignHostsAreRefused(t *testing.T) {
+	t.Parallel()
+	srv := portaltest.Start(t, portaltest.WithHosts("Portal-Mock"))
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	do := func(method, path, host, body string) (int, string) {
+		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Host = host
+		req.Header.Set("Origin", "http://"+host)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+srv.APIKey)
+		resp, err := newHTTPClient(t).Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	link, err := srv.Client()
+	require.NoError(t, err)
+	l, err := link.GenerateLink(context.Background(), auditLogs)
+	require.NoError(t, err)
+	launch := strings.TrimPrefix(l.Link, srv.URL)
+	for _, ep := range []struct{ method, path, body string }{
+		{"POST", "/portal/generate_link", `{"organization":"org_123"}`},
+		{"GET", launch, ""},
+		{"GET", "/__mock/health", ""},
+		{"GET", "/__mock/requests", ""},
+		{"POST", "/__mock/faults", `{"drop":true,"probability":1}`},
+		{"POST", "/__mock/reset", ""},
+		{"DELETE", "/__mock/faults", ""},
+	} {
+		for _, host := range []string{"attacker.example:" + port, "attacker.example", "localhost.attacker.example:" + port,
+			"127.0.0.1.nip.io:" + port, "mock.localhost:" + port} {
+			status, body := do(ep.method, ep.path, host, ep.body)
+			assert.Equal(t, http.StatusMisdirectedRequest, status, "%s %s with Host %q", ep.method, ep.path, host)
+			assert.Contains(t, body, "-host", "the answer says which flag admits a name")
+		}
+	}
+	assert.Len(t, srv.Requests(), 1, "only the client's own call is recorded")
+	status, _ := do("GET", launch, "localhost:"+port, "")
+	assert.Equal(t, http.StatusOK, status, "the link still opens: the refusals did not use it")
+	for _, host := range []string{"localhost:" + port, "LOCALHOST", "127.0.0.1:" + port, "127.9.8.7", "[::1]:" + port,
+		"portal-mock:" + port, "PORTAL-MOCK"} {
+		status, body := do("GET", "/__mock/health", host, "")
+		assert.Equal(t, http.StatusOK, status, "Host %q: %s", host, body)
+	}
 }
 
 // TestRecordsHoldNoKey sends keys the fake refuses and accepts, in every
@@ -182,7 +236,7 @@ func TestRecordingIsBounded(t *testing.T) {
 	fake := portaltest.NewFake("http://fake.test")
 	body := `{"organization":"org_123","return_url":"https://example.com/` + strings.Repeat("a", 8<<10) + `"}`
 	for range 1100 {
-		req := httptest.NewRequest(http.MethodPost, "/portal/generate_link", strings.NewReader(body))
+		req := httptest.NewRequest(http.MethodPost, "http://fake.test/portal/generate_link", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer sk_test_x")
 		fake.ServeHTTP(httptest.NewRecorder(), req)
 	}
@@ -282,7 +336,7 @@ func TestLatencyFault(t *testing.T) {
 		require.NoError(t, fake.InjectFault(portaltest.Fault{Latency: 2 * time.Second, Status: 503}))
 		start := time.Now()
 		w := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, "/portal/generate_link", strings.NewReader(`{"organization":"org_123"}`))
+		req := httptest.NewRequest(http.MethodPost, "http://fake.test/portal/generate_link", strings.NewReader(`{"organization":"org_123"}`))
 		req.Header.Set("Authorization", "Bearer sk_test_x")
 		fake.ServeHTTP(w, req)
 		assert.Equal(t, 503, w.Code)
@@ -412,4 +466,171 @@ func TestRequestsAreCopies(t *testing.T) {
 	again := srv.Requests()[0]
 	assert.Equal(t, "adminportal-go/"+portal.Version, again.Header.Get("User-Agent"))
 	assert.Equal(t, []string{"it@example.com"}, again.Opts.ITContactEmails)
+}
+
+// serveFake serves one request straight to fake's handler, with the key.
+func serveFake(fake *portaltest.Fake, method, target, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, "http://fake.test"+target, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer sk_test_x")
+	req.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	fake.ServeHTTP(w, req)
+	return w
+}
+
+// TestRecordsRoundTripThroughJSON records what a careless client sends,
+// malformed intent and all, and reads the record back from its own JSON:
+// what the client sent, as plain strings, whatever the answer was.
+func TestRecordsRoundTripThroughJSON(t *testing.T) {
+	t.Parallel()
+	fake := portaltest.NewFake("http://fake.test", portaltest.WithAPIKey("sk_test_x"))
+	require.NoError(t, fake.InjectFault(portaltest.Fault{Status: 503}))
+	bodies := []string{
+		`{"organization":"org_123","intent":"Audit Logs"}`,                                               // the fault answers it
+		`{"organization":"org_123","intent":"Audit Logs","return_url":"https://app.example.com/50%off"}`, // 422
+		`{"organization":7,"intent":["sso"],"admin_emails":["it@example.com",3]}`,                        // 422
+		`{"organization":`, // 400
+	}
+	for _, b := range bodies {
+		serveFake(fake, http.MethodPost, "/portal/generate_link", b)
+	}
+	req := httptest.NewRequest(http.MethodPost, "http://fake.test/portal/generate_link", strings.NewReader(bodies[0]))
+	req.Header.Set("Authorization", "Bearer sk_test_wrong")
+	fake.ServeHTTP(httptest.NewRecorder(), req) // 401
+
+	w := serveFake(fake, http.MethodGet, "/__mock/requests", "")
+	var list struct {
+		Total    int64
+		Requests []portaltest.Request
+	}
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &list), "the record decodes from its own JSON")
+	require.Len(t, list.Requests, 5)
+	for i, want := range []struct {
+		status int
+		opts   portaltest.Opts
+	}{
+		{503, portaltest.Opts{Organization: "org_123", Intent: "Audit Logs"}},
+		{422, portaltest.Opts{Organization: "org_123", Intent: "Audit Logs", ReturnURL: "https://app.example.com/50%off"}},
+		{422, portaltest.Opts{ITContactEmails: []string{"it@example.com", ""}}},
+		{400, portaltest.Opts{}},
+		{401, portaltest.Opts{Organization: "org_123", Intent: "Audit Logs"}},
+	} {
+		got := list.Requests[i]
+		assert.Equal(t, want.status, got.Status, "request %d", i)
+		assert.Equal(t, want.opts, got.Opts, "request %d: Opts hold what the client sent", i)
+		original := fake.Requests()[i]
+		assert.True(t, original.Time.Equal(got.Time), "request %d: its time round-trips", i)
+		original.Time = got.Time
+		assert.Equal(t, original, got, "request %d round-trips", i)
+	}
+}
+
+// TestRecordsKeepNoPieceOfAKey sends the key where a cut falls across it:
+// the record is scrubbed before it is cut.
+func TestRecordsKeepNoPieceOfAKey(t *testing.T) {
+	t.Parallel()
+	const key = "sk_test_0123456789abcdefghijklmnop"
+	fake := portaltest.NewFake("http://fake.test")
+	for cut := 4<<10 - len(key); cut <= 4<<10; cut += 5 {
+		prefix := `{"organization":"org_123","return_url":"https://x.example/?p=`
+		body := prefix + strings.Repeat("a", cut-len(prefix)) + key + `"}`
+		req := httptest.NewRequest(http.MethodPost, "http://fake.test/portal/generate_link", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("X-Echo", strings.Repeat("b", 8<<10-len(key)-10)+key)
+		fake.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	raw, err := json.Marshal(fake.Requests())
+	require.NoError(t, err)
+	for i := 0; i+8 <= len(key)-len("sk_test_"); i++ {
+		assert.NotContains(t, string(raw), key[len("sk_test_")+i:len("sk_test_")+i+8])
+	}
+}
+
+// TestRecordsAreBounded sends headers and bodies far larger than a record
+// keeps: each record keeps at most 8 KiB of headers and 4 KiB of each body.
+func TestRecordsAreBounded(t *testing.T) {
+	t.Parallel()
+	fake := portaltest.NewFake("http://fake.test")
+	req := httptest.NewRequest(http.MethodPost, "http://fake.test/portal/generate_link",
+		strings.NewReader(`{"organization":"org_123","return_url":"https://x.example/`+strings.Repeat("a", 90<<10)+`"}`))
+	req.Header.Set("Authorization", "Bearer sk_test_x")
+	for i := range 2000 {
+		req.Header.Set(fmt.Sprintf("X-Padding-%04d", i), strings.Repeat("p", 100))
+	}
+	fake.ServeHTTP(httptest.NewRecorder(), req)
+	rec := fake.Requests()[0]
+	size := 0
+	for name, values := range rec.Header {
+		for _, v := range values {
+			size += len(name) + len(v)
+		}
+	}
+	assert.LessOrEqual(t, size, 8<<10)
+	assert.NotEmpty(t, rec.Header)
+	assert.Len(t, rec.Body, 4<<10)
+	assert.True(t, rec.BodyTruncated)
+}
+
+// TestLinksAreBounded issues links whose return URLs take 100 KiB each: the
+// fake forgets the oldest once their pages' text passes 16 MiB.
+func TestLinksAreBounded(t *testing.T) {
+	t.Parallel()
+	fake := portaltest.NewFake("http://fake.test")
+	var links []string
+	for range 200 {
+		w := serveFake(fake, http.MethodPost, "/portal/generate_link",
+			`{"organization":"org_123","return_url":"https://x.example/`+strings.Repeat("a", 100<<10-100)+`"}`)
+		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+		var out struct{ Link string }
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &out))
+		links = append(links, strings.TrimPrefix(out.Link, "http://fake.test"))
+	}
+	assert.Equal(t, http.StatusNotFound, serveFake(fake, http.MethodGet, links[0], "").Code, "forgotten")
+	assert.Equal(t, http.StatusOK, serveFake(fake, http.MethodGet, links[len(links)-1], "").Code)
+}
+
+func TestFaultsAreBounded(t *testing.T) {
+	t.Parallel()
+	fake := portaltest.NewFake("http://fake.test")
+	for range 100 {
+		require.NoError(t, fake.InjectFault(portaltest.Fault{Status: 503, Count: 2}))
+	}
+	assert.ErrorContains(t, fake.InjectFault(portaltest.Fault{Status: 503}), "100 faults")
+	fake.ClearFaults()
+	w := serveFake(fake, http.MethodPost, "/__mock/faults", `{"status":500,"body":"`+strings.Repeat("x", 70<<10)+`"}`)
+	assert.Equal(t, http.StatusBadRequest, w.Code, "a fault's JSON is at most 64 KiB")
+	assert.Equal(t, http.StatusCreated, serveFake(fake, http.MethodPost, "/portal/generate_link", `{"organization":"org_1"}`).Code,
+		"no fault was added")
+}
+
+// TestLongPollEnds: GET /__mock/requests?min=N waits at most its timeout,
+// 30s unless it says otherwise, and ends when the fake closes.
+func TestLongPollEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := portaltest.NewFake("http://fake.test")
+		start := time.Now()
+		w := serveFake(fake, http.MethodGet, "/__mock/requests?min=2", "")
+		assert.Equal(t, http.StatusOK, w.Code)
+		assert.JSONEq(t, `{"total":0,"requests":[]}`, w.Body.String())
+		assert.Equal(t, 30*time.Second, time.Since(start))
+
+		start = time.Now()
+		serveFake(fake, http.MethodGet, "/__mock/requests?min=2&timeout=2s", "")
+		assert.Equal(t, 2*time.Second, time.Since(start))
+		assert.Equal(t, http.StatusBadRequest, serveFake(fake, http.MethodGet, "/__mock/requests?min=2&timeout=1h", "").Code)
+
+		done := make(chan *httptest.ResponseRecorder)
+		go func() { done <- serveFake(fake, http.MethodGet, "/__mock/requests?min=1", "") }()
+		serveFake(fake, http.MethodPost, "/portal/generate_link", `{"organization":"org_1"}`)
+		assert.Contains(t, (<-done).Body.String(), `"total":1`, "the request it waited for")
+
+		go func() { done <- serveFake(fake, http.MethodGet, "/__mock/requests?min=5", "") }()
+		synctest.Wait()
+		start = time.Now()
+		fake.Close()
+		assert.Equal(t, http.StatusOK, (<-done).Code)
+		assert.Zero(t, time.Since(start), "Close ends the wait at once")
+		_, err := fake.WaitForRequests(context.Background(), 5)
+		assert.ErrorIs(t, err, portaltest.ErrClosed)
+	})
 }

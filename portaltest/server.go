@@ -30,6 +30,10 @@ import (
 // given one with WithAPIKey.
 const DefaultAPIKey = "sk_test_portaltest"
 
+// MaxHeaderBytes bounds the request headers that Server and portal-mock
+// read, far above what an SDK sends, so that a client cannot fill memory.
+const MaxHeaderBytes = 16 << 10
+
 // Server is a Fake listening on a loopback address.
 type Server struct {
 	*Fake
@@ -64,6 +68,7 @@ func newServer(tls bool, opts []Option) *Server {
 		s.APIKey = DefaultAPIKey
 	}
 	ts.Config.Handler = s.Fake
+	ts.Config.MaxHeaderBytes = MaxHeaderBytes
 	if tls {
 		ts.EnableHTTP2 = true
 		ts.StartTLS()

@@ -299,18 +299,38 @@ func TestCrossSiteControlRequestsAreRefused(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status, "no fault was installed")
 }
 
-func TestHostHeaderDoesNotSteerLinks(t *testing.T) {
+// TestHostAllowList: the mock answers a foreign Host (a page whose name
+// rebinds to 127.0.0.1) with 421 on every endpoint, says which flag admits
+// it, and serves the names given with -host; links point at the first.
+func TestHostAllowList(t *testing.T) {
 	t.Parallel()
-	m := startMock(t, "")
-	req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link", strings.NewReader(`{"organization":"org_1"}`))
-	req.Host = "evil.example"
-	req.Header.Set("Authorization", "Bearer sk_test_x")
-	resp, err := m.client.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var out struct{ Link string }
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-	assert.True(t, strings.HasPrefix(out.Link, m.URL+"/portal/launch?token="), out.Link)
+	m := startMock(t, "", "-host", "portal-mock", "-host", "other.internal")
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(m.URL, "http://"))
+	assert.Equal(t, "http://portal-mock:"+port, m.URL, "the first -host names the links' host")
+	m.URL = "http://127.0.0.1:" + port
+	send := func(method, path, host string) (int, string) {
+		req, _ := http.NewRequest(method, m.URL+path, strings.NewReader(`{"organization":"org_1"}`))
+		req.Host = host
+		req.Header.Set("Authorization", "Bearer sk_test_x")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", "http://"+host)
+		resp, err := m.client.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, path := range []string{"/portal/generate_link", "/portal/launch?token=x", "/__mock/health", "/__mock/requests",
+		"/__mock/reset", "/__mock/faults"} {
+		status, body := send(http.MethodPost, path, "attacker.example:"+port)
+		assert.Equal(t, http.StatusMisdirectedRequest, status, path)
+		assert.Contains(t, body, "-host", path)
+	}
+	status, body := send(http.MethodPost, "/portal/generate_link", "other.internal:"+port)
+	require.Equal(t, http.StatusCreated, status, body)
+	assert.Contains(t, body, `"link":"http://portal-mock:`+port+`/portal/launch?token=`)
+	total, _ := m.requests(t, 0)
+	assert.Equal(t, int64(1), total, "the refused requests were not recorded")
 }
 
 func TestDropIsRecordedBeforeTheClientSeesIt(t *testing.T) {
@@ -355,22 +375,28 @@ func TestShutdownEndsLatencies(t *testing.T) {
 	assert.Error(t, <-held)
 }
 
-// TestMemoryIsBounded sends 120 one-megabyte bodies and 20,000 requests;
-// the record stays small and so does the process.
+// TestMemoryIsBounded attacks the mock's memory as a hostile client
+// would, and reads the process's peak resident memory: 400 fault POSTs of
+// 64 KiB (and 1 MiB), 400 requests with a megabyte of headers, 2,000 links
+// with 100 KiB return URLs, 120 bodies of a megabyte, then 20,000
+// requests. It stays under 150 MB (it took 9 MB to 642 MB for the faults
+// alone, before they were bounded), and its record stays small.
 func TestMemoryIsBounded(t *testing.T) {
 	if testing.Short() {
-		t.Skip("sends 20,000 requests")
+		t.Skip("sends 23,000 requests")
 	}
 	t.Parallel()
 	m := startMock(t, "")
-	big := `{"organization":"org_1","return_url":"https://example.com/` + strings.Repeat("a", 1<<20) + `"}`
-	send := func(n int, key, body string) {
+	send := func(n int, path, body string, header map[string]string) {
 		var wg sync.WaitGroup
 		for w := range 8 {
 			wg.Go(func() {
 				for i := w; i < n; i += 8 {
-					req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link", strings.NewReader(body))
-					req.Header.Set("Authorization", "Bearer "+key)
+					req, _ := http.NewRequest(http.MethodPost, m.URL+path, strings.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					for k, v := range header {
+						req.Header.Set(k, v)
+					}
 					if resp, err := m.client.Do(req); err == nil {
 						_, _ = io.Copy(io.Discard, resp.Body)
 						resp.Body.Close()
@@ -380,22 +406,182 @@ func TestMemoryIsBounded(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	send(60, "sk_test_x", big)
-	send(60, "not a key", big)
-	send(20000, "sk_test_x", `{"organization":"org_1","intent":"audit_logs"}`)
+	key := map[string]string{"Authorization": "Bearer sk_test_x"}
+	if _, err := peakRSS(m.cmd.Process.Pid); err != nil {
+		t.Skip("no /proc here to read the process's memory from:", err)
+	}
+	peakNow := func(step string) {
+		kb, _ := peakRSS(m.cmd.Process.Pid)
+		t.Logf("peak RSS after %s: %d MB", step, kb>>10)
+	}
+	send(400, "/__mock/faults", `{"status":500,"count":1000,"body":"`+strings.Repeat("x", 63<<10)+`"}`, nil)
+	send(400, "/__mock/faults", `{"status":500,"body":"`+strings.Repeat("x", 1<<20)+`"}`, nil)
+	peakNow("faults")
+	status, _ := m.do(t, http.MethodDelete, "/__mock/faults", "")
+	require.Equal(t, http.StatusNoContent, status)
+	send(400, "/portal/generate_link", `{"organization":"org_1"}`, map[string]string{
+		"Authorization": "Bearer sk_test_x", "X-Big": strings.Repeat("h", 1<<20)})
+	peakNow("headers")
+	send(2000, "/portal/generate_link", `{"organization":"org_1","return_url":"https://x.example/`+
+		strings.Repeat("a", 100<<10-100)+`"}`, key)
+	peakNow("links")
+	big := `{"organization":"org_1","return_url":"https://example.com/` + strings.Repeat("a", 1<<20) + `"}`
+	send(60, "/portal/generate_link", big, key)
+	send(60, "/portal/generate_link", big, map[string]string{"Authorization": "not a key"})
+	peakNow("bodies")
+	send(20000, "/portal/generate_link", `{"organization":"org_1","intent":"audit_logs"}`, key)
 
+	total, _ := m.requests(t, 0)
+	assert.Equal(t, int64(22120), total, "the requests with a megabyte of headers were refused before the fake")
 	_, body := m.do(t, http.MethodGet, "/__mock/requests", "")
-	assert.Less(t, len(body), 32<<20, "GET /__mock/requests")
-	assert.Contains(t, body, `"total":20120,`)
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", m.cmd.Process.Pid))
+	assert.Less(t, len(body), 8<<20, "GET /__mock/requests")
+	kb, err := peakRSS(m.cmd.Process.Pid)
+	require.NoError(t, err)
+	t.Logf("peak RSS %d MB; /__mock/requests %d KB", kb>>10, len(body)>>10)
+	assert.Less(t, kb, 150<<10, "peak resident memory")
+}
+
+// peakRSS returns the peak resident memory of process pid, in kB.
+func peakRSS(pid int) (int, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		t.Skip("no /proc here to read the process's memory from")
+		return 0, err
 	}
 	peak := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(status)
-	require.NotNil(t, peak)
-	kb, _ := strconv.Atoi(string(peak[1]))
-	t.Logf("peak RSS %d MB; /__mock/requests %d KB", kb>>10, len(body)>>10)
-	assert.Less(t, kb, 300<<10, "peak resident memory")
+	if peak == nil {
+		return 0, errors.New("no VmHWM line")
+	}
+	return strconv.Atoi(string(peak[1]))
+}
+
+// TestKeyFromTheEnvironment: PORTAL_MOCK_API_KEY gives the one key to
+// accept, which then shows in neither the usage nor the command line.
+func TestKeyFromTheEnvironment(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(binary, "-addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), envAPIKey+"=sk_test_from_the_environment") // the last one counts
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	m := &mock{URL: regexp.MustCompile(`https?://\S+`).FindString(line), client: &http.Client{Transport: &http.Transport{}}}
+	defer m.client.CloseIdleConnections()
+	for key, want := range map[string]int{"sk_test_from_the_environment": 201, "sk_test_another": 401} {
+		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link", strings.NewReader(`{"organization":"org_1"}`))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := m.client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, want, resp.StatusCode, key)
+	}
+	if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid)); err == nil {
+		assert.NotContains(t, string(cmdline), "from_the_environment")
+	}
+	help := exec.Command(binary, "-h")
+	help.Env = cmd.Env
+	out, _ := help.CombinedOutput()
+	assert.Contains(t, string(out), envAPIKey)
+	assert.NotContains(t, string(out), "from_the_environment", "the usage never shows the key")
+}
+
+// TestVersion: -version prints the version that the release build sets,
+// and "devel" for a build from a checkout.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command(binary, "-version").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "portal-mock devel\n", string(out))
+
+	released := filepath.Join(t.TempDir(), "portal-mock")
+	build := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7", "-o", released, ".")
+	out, err = build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	out, err = exec.Command(released, "-version").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "portal-mock v9.8.7\n", string(out))
+}
+
+// TestHealthcheck: -healthcheck exits 0 for a mock that answers, over
+// plain HTTP or -tls, and 1 when nothing answers.
+func TestHealthcheck(t *testing.T) {
+	t.Parallel()
+	certOut := filepath.Join(t.TempDir(), "portal-mock.pem")
+	for _, m := range []*mock{startMock(t, ""), startMock(t, certOut, "-tls", "-tls-cert-out", certOut)} {
+		_, port, _ := net.SplitHostPort(strings.TrimPrefix(strings.TrimPrefix(m.URL, "http://"), "https://"))
+		for _, addr := range []string{"127.0.0.1:" + port, "0.0.0.0:" + port, ":" + port} {
+			out, err := exec.Command(binary, "-healthcheck", "-addr", addr).CombinedOutput()
+			assert.NoError(t, err, "%s %s: %s", m.URL, addr, out)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	out, err := exec.Command(binary, "-healthcheck", "-addr", addr).CombinedOutput()
+	var exitErr *exec.ExitError
+	require.ErrorAs(t, err, &exitErr, "%s", out)
+	assert.Equal(t, 1, exitErr.ExitCode())
+	assert.Contains(t, string(out), "unhealthy")
+}
+
+// TestLongPollOnTheBinary: GET /__mock/requests?min=N ends after its
+// timeout when N requests never come, and SIGTERM ends a pending one.
+func TestLongPollOnTheBinary(t *testing.T) {
+	t.Parallel()
+	m := startMock(t, "")
+	status, body := m.do(t, http.MethodGet, "/__mock/requests?min=3&timeout=50ms", "")
+	assert.Equal(t, http.StatusOK, status)
+	assert.JSONEq(t, `{"total":0,"requests":[]}`, body)
+
+	pending := make(chan error)
+	go func() {
+		resp, err := m.client.Get(m.URL + "/__mock/requests?min=3") // waits up to 30s
+		if err == nil {
+			resp.Body.Close()
+		}
+		pending <- err
+	}()
+	status, _ = m.do(t, http.MethodGet, "/__mock/health", "") // on its own connection, after the poll's
+	require.Equal(t, http.StatusOK, status)
+	code, took := m.stop(t, syscall.SIGTERM)
+	assert.Zero(t, code)
+	assert.Less(t, took, 3*time.Second, "a pending poll does not hold the shutdown")
+	select {
+	case <-pending:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the poll is still pending after the mock stopped")
+	}
+}
+
+// TestGoToolRunsTheMock: a module that pins the mock with a tool line
+// (go get -tool) runs it with go tool.
+func TestGoToolRunsTheMock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module")
+	}
+	t.Parallel()
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	goMod := "module example.com/ci\n\ngo 1.25\n\n" +
+		"tool github.com/adminportal/portal/cmd/portal-mock\n\n" +
+		"require github.com/adminportal/portal v0.0.0\n\n" +
+		"replace github.com/adminportal/portal => " + root + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(goMod), 0o644))
+	for _, args := range [][]string{{"mod", "tidy"}, {"tool", "portal-mock", "-version"}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "go %v: %s", args, out)
+		if args[0] == "tool" {
+			assert.Equal(t, "portal-mock v0.0.0\n", string(out), "the version of the require line")
+		}
+	}
 }
 
 func TestFlags(t *testing.T) {

@@ -87,7 +87,7 @@ func TestButtonRedirectsToThePortal(t *testing.T) {
 	assert.True(t, strings.HasPrefix(resp.Header.Get("Location"), fake.URL+"/portal/launch?token="))
 	reqs := fake.Requests()
 	require.Len(t, reqs, 1)
-	assert.Equal(t, portal.GenerateLinkOpts{Organization: demoOrg, Intent: portal.AuditLogs, ReturnURL: app.URL + "/"}, reqs[0].Opts)
+	assert.Equal(t, portaltest.Opts{Organization: demoOrg, Intent: "audit_logs", ReturnURL: app.URL + "/"}, reqs[0].Opts)
 }
 
 func TestAppRefusals(t *testing.T) {
