@@ -222,12 +222,27 @@ func TestGenerateLinkOptsHasOnlyTheSpecFields(t *testing.T) {
 
 func TestAnySuccessStatusWithALinkSucceeds(t *testing.T) {
 	t.Parallel()
-	for _, status := range []int{http.StatusOK, http.StatusCreated, http.StatusAccepted} {
+	for _, status := range []int{http.StatusOK, http.StatusCreated, http.StatusAccepted, 299} {
 		api := newTestAPI(t, answer{status: status, body: recordedBody})
 		link, err := api.client(t).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
 		require.NoError(t, err, status)
 		assert.Equal(t, recordedLink, link.Link)
 	}
+}
+
+// TestLargestAnswer: an answer of 64 KiB is read whole; one byte more is
+// refused.
+func TestLargestAnswer(t *testing.T) {
+	t.Parallel()
+	const prefix, suffix = `{"link":"https://setup.workos.com/`, `"}`
+	body := prefix + strings.Repeat("a", 64<<10-len(prefix)-len(suffix)) + suffix
+	api := newTestAPI(t, answer{status: 201, body: body}, answer{status: 201, body: " " + body})
+	link, err := api.client(t).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+	require.NoError(t, err)
+	assert.Len(t, link.Link, 64<<10-len(`{"link":""}`))
+	_, err = api.client(t).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+	assert.ErrorIs(t, err, portal.ErrInvalidResponse)
+	assert.ErrorContains(t, err, "at most 64 KiB")
 }
 
 // TestSuccessWithoutAUsableLink checks 2xx answers that hold no link a

@@ -81,7 +81,7 @@ func (p retryPolicy) next(err error, attempts int, timeLeft time.Duration, draw 
 // failed together retry apart.
 func (p retryPolicy) backoff(n int, draw float64) time.Duration {
 	ceiling := p.backoffCap
-	if n < 63 && p.backoffBase <= p.backoffCap>>n { // base × 2ⁿ, unless it passes the cap (or overflows)
+	if p.backoffBase <= p.backoffCap>>n { // base×2ⁿ, unless it passes the cap or overflows: a shift of 63 or more is 0
 		ceiling = p.backoffBase << n
 	}
 	return time.Duration(draw * float64(ceiling))

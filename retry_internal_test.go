@@ -30,6 +30,10 @@ func TestBackoff(t *testing.T) {
 	} {
 		assert.Equal(t, tt.want, p.backoff(tt.n, tt.draw), "backoff(%d, %v)", tt.n, tt.draw)
 	}
+	// A cap that is base×2³ and a few nanoseconds: base×2³ is the ceiling.
+	odd := retryPolicy{backoffBase: 100 * time.Millisecond, backoffCap: 800*time.Millisecond + 7}
+	assert.Equal(t, 400*time.Millisecond, odd.backoff(3, 0.5))
+	assert.Equal(t, 400*time.Millisecond+3, odd.backoff(4, 0.5))
 	huge := retryPolicy{backoffBase: 1 << 61, backoffCap: 1 << 62}
 	assert.Equal(t, time.Duration(1<<60), huge.backoff(0, 0.5))
 	assert.Equal(t, time.Duration(1<<61), huge.backoff(1, 0.5), "base×2 is the cap")

@@ -200,7 +200,9 @@ func TestBadKeysAreNotEchoed(t *testing.T) {
 	t.Setenv(portal.EnvAPIKey, "")
 	_, err := portal.NewClient("")
 	assert.ErrorIs(t, err, portal.ErrNoAPIKey)
-	for _, key := range []string{"sk_test_with space", "sk_test_new\nline", "sk_test_ünicode"} {
+	_, err = portal.NewClient("sk_test_!~")
+	assert.NoError(t, err, "printable ASCII, from ! to ~, is a well-formed key")
+	for _, key := range []string{"sk_test_with space", "sk_test_new\nline", "sk_test_ünicode", "sk_test_\x7f"} {
 		_, err := portal.NewClient(key)
 		require.Error(t, err)
 		assert.NotContains(t, err.Error(), "sk_test_")

@@ -115,6 +115,25 @@ func burst(c *Client, n int, timeout time.Duration) []error {
 	return errs
 }
 
+// TestTransportSettings pins the settings the README states.
+func TestTransportSettings(t *testing.T) {
+	t.Parallel()
+	tr := newTransport(&url.URL{Scheme: "https", Host: directHost}) // in NO_PROXY
+	assert.Equal(t, 10*time.Second, tr.TLSHandshakeTimeout)
+	assert.Equal(t, 90*time.Second, tr.IdleConnTimeout)
+	assert.Equal(t, 64, tr.MaxIdleConns)
+	assert.Equal(t, 64, tr.MaxIdleConnsPerHost)
+	assert.Equal(t, int64(64<<10), tr.MaxResponseHeaderBytes)
+	assert.Equal(t, &http.HTTP2Config{SendPingTimeout: 2 * time.Second, PingTimeout: 2 * time.Second}, tr.HTTP2)
+	assert.Nil(t, tr.Protocols, "net/http's protocols: HTTP/2 where it can")
+	assert.Nil(t, tr.TLSClientConfig, "net/http's TLS settings")
+
+	proxied := newTransport(&url.URL{Scheme: "https", Host: proxiedHost}) // through the https proxy
+	require.NotNil(t, proxied.Protocols)
+	assert.True(t, proxied.Protocols.HTTP1())
+	assert.False(t, proxied.Protocols.HTTP2(), "net/http would offer HTTP/2 to the proxy itself")
+}
+
 func TestHTTP2ServerGetsHTTP2(t *testing.T) {
 	t.Parallel()
 	srv := newTLSServer(t, linkHandler(time.Millisecond), true)

@@ -68,7 +68,7 @@ func isPageURL(s string) bool {
 		return false
 	}
 	scheme, rest, _ := strings.Cut(s, "://")
-	if end := strings.IndexAny(rest, `/\?#`); end >= 0 { // browsers read "\" as "/" in http(s) URLs
+	if end := strings.IndexAny(rest, `/\?#`); end != -1 { // browsers read "\" as "/" in http(s) URLs
 		rest = rest[:end]
 	}
 	u, err := url.Parse(scheme + "://" + rest)
