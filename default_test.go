@@ -51,7 +51,8 @@ func TestDefaultClient(t *testing.T) {
 			if i%4 == 0 {
 				portal.SetAPIKey("sk_test_first")
 			}
-			_, err := portal.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.SSO})
+			_, err := portal.GenerateLink(context.Background(),
+				portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.SSO})
 			assert.NoError(t, err)
 		})
 	}

@@ -116,14 +116,17 @@ func ExampleIntent() {
 	// Output: true
 }
 
+// ParseIntent takes the documented intents only, such as from a URL path.
 func ExampleParseIntent() {
-	for _, name := range []string{"audit_logs", "Audit Logs"} {
+	for _, name := range []string{"audit_logs", "Audit Logs", "billing"} {
 		intent, err := portal.ParseIntent(name)
-		fmt.Printf("%q %v\n", intent, err)
+		var invalid *portal.ValidationError
+		fmt.Printf("%q %q %v\n", name, intent, errors.As(err, &invalid) && invalid.Field == "intent")
 	}
 	// Output:
-	// "audit_logs" <nil>
-	// "" portal: invalid intent: must be one of sso, dsync, audit_logs, log_streams, domain_verification, certificate_renewal or bring_your_own_key; got "Audit Logs"
+	// "audit_logs" "audit_logs" false
+	// "Audit Logs" "" true
+	// "billing" "" true
 }
 
 func ExampleGenerateLinkOpts_Validate() {

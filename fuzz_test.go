@@ -23,7 +23,8 @@ func FuzzRetryAfter(f *testing.F) {
 		if d < 0 || d > 24*time.Hour {
 			t.Fatalf("parseRetryAfter(%q) = %v, outside [0, 24h]", v, d)
 		}
-		if secs, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil && secs <= 86400 && d != time.Duration(secs)*time.Second {
+		if secs, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil && secs <= 86400 &&
+			d != time.Duration(secs)*time.Second {
 			t.Fatalf("parseRetryAfter(%q) = %v, want %ds", v, d, secs)
 		}
 	})
@@ -39,7 +40,8 @@ func FuzzErrorBody(f *testing.F) {
 		body, rid string
 	}{
 		{400, `{"message":"Could not find an organization with the id, bogus-id."}`, "5cf84612-cd60-4d91-9c7e-e1e11bb6b074"},
-		{422, `{"code":"invalid_request_parameters","message":"Validation failed","errors":[{"code":"email_string_required","message":"x"}]}`, ""},
+		{422, `{"code":"invalid_request_parameters","message":"Validation failed",` +
+			`"errors":[{"code":"email_string_required","message":"x"}]}`, ""},
 		{401, `{"message":"Bearer ` + key + `"}`, key},
 		{502, "<html>\r\n<title>502</title>\u202e" + key[3:20] + "</html>", "id\nInjected: 1"},
 		{429, `{"error":"` + strings.Repeat("\\u001b[31m", 50) + `","errors":"x"}`, ""},

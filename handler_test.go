@@ -90,7 +90,8 @@ func TestRedirectHandlerFailures(t *testing.T) {
 		{"rate limited, retries given up", nil, &portal.RetryError{Attempts: 3, Reason: "no retries left", Err: rateLimited},
 			http.StatusServiceUnavailable},
 		{"a deadline", nil, fmt.Errorf("portal: %w", context.DeadlineExceeded), http.StatusGatewayTimeout},
-		{"an attempt's timeout", nil, &portal.RetryError{Attempts: 3, Reason: "no retries left", Err: portal.ErrAttemptTimeout},
+		{"an attempt's timeout", nil,
+			&portal.RetryError{Attempts: 3, Reason: "no retries left", Err: portal.ErrAttemptTimeout},
 			http.StatusGatewayTimeout},
 		{"API refuses", nil, &portal.APIError{StatusCode: 400, Message: apiMessage}, http.StatusBadGateway},
 		{"API down", nil, &portal.APIError{StatusCode: 503, Message: apiMessage}, http.StatusBadGateway},
@@ -122,7 +123,8 @@ func TestRedirectHandlerLogsFailuresOfTheCall(t *testing.T) {
 	t.Parallel()
 	g := &stub{err: errors.New("portal: the call failed, for the log")}
 	serve(portal.RedirectHandler(g, pickAuditLogs), http.MethodPost)
-	assert.Contains(t, portal.DefaultLog(), `msg="portal: RedirectHandler: no link" status=502 error="portal: the call failed, for the log"`)
+	assert.Contains(t, portal.DefaultLog(),
+		`msg="portal: RedirectHandler: no link" status=502 error="portal: the call failed, for the log"`)
 
 	refuse := func(*http.Request) (portal.GenerateLinkOpts, error) {
 		return portal.GenerateLinkOpts{}, errors.New("pick said no, quietly")
@@ -220,7 +222,8 @@ func TestRedirectHandlerWithTheClient(t *testing.T) {
 	api := newTestAPI(t, answer{status: 401, body: `{"message":"Unauthorized: Bearer ` + testKey + `"}`})
 	srv := httptest.NewServer(portal.RedirectHandler(api.client(t), pickAuditLogs))
 	defer srv.Close()
-	resp, err := srv.Client().Post(srv.URL, "", nil) // its own transport: other tests closing their servers close http.DefaultTransport's idle connections
+	// its own transport: other tests closing their servers close http.DefaultTransport's idle connections
+	resp, err := srv.Client().Post(srv.URL, "", nil)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)

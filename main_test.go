@@ -122,7 +122,8 @@ func setUpTestTLS(dir string) error {
 	}
 	testCert = tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: key}
 	testCertFile = filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(testCertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+	if err := os.WriteFile(testCertFile,
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
 		return err
 	}
 	return os.Setenv("SSL_CERT_FILE", testCertFile)

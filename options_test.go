@@ -35,9 +35,10 @@ func TestBaseURL(t *testing.T) {
 		assert.NoError(t, err, ok)
 	}
 	for base, want := range map[string]string{
-		"http://portal-mock:8484":      "plain http is allowed only for localhost and loopback IPs",
-		"http://10.0.0.5":              "plain http is allowed only for localhost and loopback IPs",
-		"http://mock.localhost:8484":   "plain http is allowed only for localhost and loopback IPs", // DNS may send it anywhere
+		"http://portal-mock:8484": "plain http is allowed only for localhost and loopback IPs",
+		"http://10.0.0.5":         "plain http is allowed only for localhost and loopback IPs",
+		// DNS may send it anywhere
+		"http://mock.localhost:8484":   "plain http is allowed only for localhost and loopback IPs",
 		"http://localhost.example.com": "plain http is allowed only for localhost and loopback IPs",
 		"http://0.0.0.0:8484":          "plain http is allowed only for localhost and loopback IPs",
 		"https://api.workos.com/?":     "want no user info, query or fragment",
@@ -105,13 +106,15 @@ func TestKeyInABaseURLIsMasked(t *testing.T) {
 
 func TestWithHTTPClientIsUsedAndNotChanged(t *testing.T) {
 	t.Parallel()
-	api := newTestAPI(t, answer{status: http.StatusFound, header: map[string]string{"Location": "https://elsewhere.example/"}})
+	api := newTestAPI(t, answer{status: http.StatusFound,
+		header: map[string]string{"Location": "https://elsewhere.example/"}})
 	var used bool
 	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		used = true
 		return api.Client().Transport.RoundTrip(r)
 	})}
-	_, err := api.client(t, portal.WithHTTPClient(hc)).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+	_, err := api.client(t, portal.WithHTTPClient(hc)).GenerateLink(context.Background(),
+		portal.GenerateLinkOpts{Organization: "org_1"})
 	assert.ErrorContains(t, err, "portal: 302 Found")
 	assert.True(t, used)
 	assert.Nil(t, hc.CheckRedirect, "the caller's client is copied, not changed")

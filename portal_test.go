@@ -119,7 +119,8 @@ func TestContractSendsSpecValidRequestsUnchanged(t *testing.T) {
 			map[string]any{"organization": "org_01EHZNVPK3SFK441A1RGBFSHRT"}},
 		{"the seed's short ID and audit_logs", portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs},
 			map[string]any{"organization": "org_123", "intent": "audit_logs"}},
-		{"an intent newer than the library", portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.Intent("billing_portal_v2")},
+		{"an intent newer than the library", portal.GenerateLinkOpts{Organization: "org_1",
+			Intent: portal.Intent("billing_portal_v2")},
 			map[string]any{"organization": "org_1", "intent": "billing_portal_v2"}},
 		{"plain-http return URL on a staging host", portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.SSO,
 			ReturnURL: "http://staging.example.internal:8080/settings?tab=sso", SuccessURL: "http://10.0.0.7/done"},
@@ -128,14 +129,17 @@ func TestContractSendsSpecValidRequestsUnchanged(t *testing.T) {
 		{"URLs with characters JSON escapes", portal.GenerateLinkOpts{Organization: "org_1",
 			ReturnURL: "https://app.example.com/a?b=<c>&d=\"e\"#ü"},
 			map[string]any{"organization": "org_1", "return_url": "https://app.example.com/a?b=<c>&d=\"e\"#ü"}},
-		{"20 contacts, the spec's maximum", portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.CertificateRenewal, ITContactEmails: emails(20)},
+		{"20 contacts, the spec's maximum", portal.GenerateLinkOpts{Organization: "org_1",
+			Intent: portal.CertificateRenewal, ITContactEmails: emails(20)},
 			map[string]any{"organization": "org_1", "intent": "certificate_renewal", "it_contact_emails": anys(emails(20))}},
-		{"a contact listed twice", portal.GenerateLinkOpts{Organization: "org_1", ITContactEmails: []string{"a@example.com", "a@example.com"}},
+		{"a contact listed twice", portal.GenerateLinkOpts{Organization: "org_1",
+			ITContactEmails: []string{"a@example.com", "a@example.com"}},
 			map[string]any{"organization": "org_1", "it_contact_emails": []any{"a@example.com", "a@example.com"}}},
 		{"unusual but valid addresses", portal.GenerateLinkOpts{Organization: "org_1",
-			ITContactEmails: []string{"o'brien+it@example.co.uk", "josé@exämple.de", `"it desk"@example.com`, "root@localhost"}},
-			map[string]any{"organization": "org_1",
-				"it_contact_emails": []any{"o'brien+it@example.co.uk", "josé@exämple.de", `"it desk"@example.com`, "root@localhost"}}},
+			ITContactEmails: []string{
+				"o'brien+it@example.co.uk", "josé@exämple.de", `"it desk"@example.com`, "root@localhost"}},
+			map[string]any{"organization": "org_1", "it_contact_emails": []any{
+				"o'brien+it@example.co.uk", "josé@exämple.de", `"it desk"@example.com`, "root@localhost"}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -188,13 +192,19 @@ func TestContractRefusesWhatTheSpecRulesOut(t *testing.T) {
 		{"relative return URL", func(o *portal.GenerateLinkOpts) { o.ReturnURL = "/settings" }, "return_url"},
 		{"javascript: return URL", func(o *portal.GenerateLinkOpts) { o.ReturnURL = "javascript:alert(1)" }, "return_url"},
 		{"return URL without a host", func(o *portal.GenerateLinkOpts) { o.ReturnURL = "https:///settings" }, "return_url"},
-		{"return URL with a newline", func(o *portal.GenerateLinkOpts) { o.ReturnURL = "https://a.example/\nSet-Cookie: x" }, "return_url"},
+		{"return URL with a newline", func(o *portal.GenerateLinkOpts) { o.ReturnURL = "https://a.example/\nSet-Cookie: x" },
+			"return_url"},
 		{"ftp success URL", func(o *portal.GenerateLinkOpts) { o.SuccessURL = "ftp://files.example.com/" }, "success_url"},
 		{"garbage success URL", func(o *portal.GenerateLinkOpts) { o.SuccessURL = "not a url" }, "success_url"},
 		{"21 contacts", func(o *portal.GenerateLinkOpts) { o.ITContactEmails = emails(21) }, "it_contact_emails"},
-		{"a contact that is not an address", func(o *portal.GenerateLinkOpts) { o.ITContactEmails = []string{"a@example.com", "IT desk"} }, "it_contact_emails"},
-		{"a contact with a display name", func(o *portal.GenerateLinkOpts) { o.ITContactEmails = []string{"IT <it@example.com>"} }, "it_contact_emails"},
-		{"invalid UTF-8", func(o *portal.GenerateLinkOpts) { o.ITContactEmails = []string{"it\xff@example.com"} }, "it_contact_emails"},
+		{"a contact that is not an address",
+			func(o *portal.GenerateLinkOpts) { o.ITContactEmails = []string{"a@example.com", "IT desk"} },
+			"it_contact_emails"},
+		{"a contact with a display name",
+			func(o *portal.GenerateLinkOpts) { o.ITContactEmails = []string{"IT <it@example.com>"} },
+			"it_contact_emails"},
+		{"invalid UTF-8", func(o *portal.GenerateLinkOpts) { o.ITContactEmails = []string{"it\xff@example.com"} },
+			"it_contact_emails"},
 	} {
 		opts := valid
 		tt.edit(&opts)
@@ -216,7 +226,8 @@ func TestGenerateLinkOptsHasOnlyTheSpecFields(t *testing.T) {
 	for i := range typ.NumField() {
 		tags = append(tags, typ.Field(i).Tag.Get("json"))
 	}
-	assert.Equal(t, []string{"organization", "intent,omitempty", "return_url,omitempty", "success_url,omitempty", "it_contact_emails,omitempty"}, tags,
+	assert.Equal(t, []string{"organization", "intent,omitempty", "return_url,omitempty", "success_url,omitempty",
+		"it_contact_emails,omitempty"}, tags,
 		"GenerateLinkDto's fields; intent_options left the spec on 2026-06-30")
 }
 
@@ -252,7 +263,8 @@ func TestSuccessWithoutAUsableLink(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{
 		``, `<html>OK</html>`, `{}`, `{"link":null}`, `{"link":42}`, `[]`, `{"link":"/portal/launch"}`,
-		`{"link":"javascript:alert(document.cookie)"}`, `{"link":"https://setup.workos.com` + strings.Repeat("a", 70<<10) + `"}`,
+		`{"link":"javascript:alert(document.cookie)"}`,
+		`{"link":"https://setup.workos.com` + strings.Repeat("a", 70<<10) + `"}`,
 	} {
 		api := newTestAPI(t, answer{status: http.StatusCreated, body: body})
 		_, err := api.client(t).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
@@ -278,36 +290,48 @@ func TestErrorAnswers(t *testing.T) {
 		want     portal.APIError
 		text     string
 	}{
-		{"unknown organization (recorded)", 400, `{"message":"Could not find an organization with the id, bogus-id."}`, portal.ErrBadRequest,
-			portal.APIError{Message: "Could not find an organization with the id, bogus-id."},
-			"portal: 400 Bad Request: Could not find an organization with the id, bogus-id. [request ID " + recordedRequestID + "]"},
+		{"unknown organization (recorded)", 400, `{"message":"Could not find an organization with the id, bogus-id."}`,
+			portal.ErrBadRequest, portal.APIError{Message: "Could not find an organization with the id, bogus-id."},
+			"portal: 400 Bad Request: Could not find an organization with the id, bogus-id. [request ID " +
+				recordedRequestID + "]"},
 		{"bad key (recorded)", 401, `{"message":"Unauthorized"}`, portal.ErrUnauthorized,
-			portal.APIError{Message: "Unauthorized"}, "portal: 401 Unauthorized: Unauthorized [request ID " + recordedRequestID + "]"},
-		{"forbidden (spec)", 403, `{"message":"Organization not found: 'org_01EHQMYV6MBK39QC5PZXHY59C3'."}`, portal.ErrForbidden,
-			portal.APIError{Message: "Organization not found: 'org_01EHQMYV6MBK39QC5PZXHY59C3'."}, ""},
+			portal.APIError{Message: "Unauthorized"},
+			"portal: 401 Unauthorized: Unauthorized [request ID " + recordedRequestID + "]"},
+		{"forbidden (spec)", 403, `{"message":"Organization not found: 'org_01EHQMYV6MBK39QC5PZXHY59C3'."}`,
+			portal.ErrForbidden, portal.APIError{Message: "Organization not found: 'org_01EHQMYV6MBK39QC5PZXHY59C3'."}, ""},
 		{"not found", 404, `{"message":"Not Found"}`, portal.ErrNotFound, portal.APIError{Message: "Not Found"}, ""},
 		{"validation (recorded shape)", 422,
-			`{"code":"invalid_request_parameters","message":"Validation failed","errors":[{"code":"email_string_required","message":"it_contact_emails must be emails"},{"field":"intent","code":"intent_invalid","message":"intent must be one of ..."}]}`,
-			portal.ErrUnprocessable, portal.APIError{Code: "invalid_request_parameters", Message: "Validation failed", Errors: []portal.FieldError{
+			`{"code":"invalid_request_parameters","message":"Validation failed","errors":[` +
+				`{"code":"email_string_required","message":"it_contact_emails must be emails"},` +
+				`{"field":"intent","code":"intent_invalid","message":"intent must be one of ..."}]}`,
+			portal.ErrUnprocessable,
+			portal.APIError{Code: "invalid_request_parameters", Message: "Validation failed", Errors: []portal.FieldError{
 				{Code: "email_string_required", Message: "it_contact_emails must be emails"},
 				{Field: "intent", Code: "intent_invalid", Message: "intent must be one of ..."}}},
-			"portal: 422 Unprocessable Entity: invalid_request_parameters: Validation failed (it_contact_emails must be emails; intent: intent must be one of ...) [request ID " + recordedRequestID + "]"},
-		{"error member alone (seen)", 422, `{"error":"Invalid intent"}`, portal.ErrUnprocessable, portal.APIError{Message: "Invalid intent"}, ""},
-		{"members of unexpected types", 422, `{"code":7,"message":"Validation failed","errors":"none"}`, portal.ErrUnprocessable,
-			portal.APIError{Message: "Validation failed"}, ""},
+			"portal: 422 Unprocessable Entity: invalid_request_parameters: Validation failed " +
+				"(it_contact_emails must be emails; intent: intent must be one of ...) " +
+				"[request ID " + recordedRequestID + "]"},
+		{"error member alone (seen)", 422, `{"error":"Invalid intent"}`, portal.ErrUnprocessable,
+			portal.APIError{Message: "Invalid intent"}, ""},
+		{"members of unexpected types", 422, `{"code":7,"message":"Validation failed","errors":"none"}`,
+			portal.ErrUnprocessable, portal.APIError{Message: "Validation failed"}, ""},
 		{"rate limited", 429, `{"message":"Too many requests.","code":"rate_limit_exceeded"}`, portal.ErrRateLimited,
 			portal.APIError{Code: "rate_limit_exceeded", Message: "Too many requests."}, ""},
-		{"proxy's HTML page", 502, "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>nginx</body></html>", portal.ErrServer,
-			portal.APIError{Message: "unexpected response body: <html> <head><title>502 Bad Gateway</title></head> <body>nginx</body></html>"}, ""},
+		{"proxy's HTML page", 502, "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>nginx</body></html>",
+			portal.ErrServer,
+			portal.APIError{Message: "unexpected response body: <html> <head><title>502 Bad Gateway</title></head> " +
+				"<body>nginx</body></html>"}, ""},
 		{"empty body", 500, ``, portal.ErrServer, portal.APIError{},
 			"portal: 500 Internal Server Error [request ID " + recordedRequestID + "] [attempts: 1; no retries left]"},
 	} {
 		api := newTestAPI(t, answer{status: tt.status, body: tt.body})
-		_, err := api.client(t, portal.WithMaxRetries(0)).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+		_, err := api.client(t, portal.WithMaxRetries(0)).GenerateLink(context.Background(),
+			portal.GenerateLinkOpts{Organization: "org_1"})
 		var apiErr *portal.APIError
 		require.ErrorAs(t, err, &apiErr, tt.name)
 		assert.ErrorIs(t, err, tt.sentinel, tt.name)
-		for _, other := range []error{portal.ErrBadRequest, portal.ErrUnauthorized, portal.ErrRateLimited, portal.ErrServer, portal.ErrInvalidResponse} {
+		for _, other := range []error{portal.ErrBadRequest, portal.ErrUnauthorized, portal.ErrRateLimited, portal.ErrServer,
+			portal.ErrInvalidResponse} {
 			if other != tt.sentinel {
 				assert.NotErrorIs(t, err, other, tt.name)
 			}
@@ -330,7 +354,8 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		t.Errorf("the redirect was followed, carrying Authorization %q", r.Header.Get("Authorization"))
 	}))
 	defer elsewhere.Close()
-	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect,
+		http.StatusPermanentRedirect} {
 		api := newTestAPI(t, answer{status: status, header: map[string]string{"Location": elsewhere.URL + "/steal"}})
 		_, err := api.client(t).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
 		var apiErr *portal.APIError
@@ -351,7 +376,8 @@ func TestConcurrentCallsShareOneClient(t *testing.T) {
 	for range 32 {
 		wg.Go(func() {
 			for range 5 {
-				if _, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.SSO}); err != nil {
+				if _, err := client.GenerateLink(context.Background(),
+					portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.SSO}); err != nil {
 					errs <- err
 				}
 			}

@@ -49,7 +49,8 @@ func TestMaskKey(t *testing.T) {
 	} {
 		assert.Equal(t, want, maskKey(in, key), "maskKey(%q)", in)
 	}
-	assert.Equal(t, "[REDACTED][REDACTED][REDACTED]op", maskKey("0123456789abcdefghijklmnop", "0123456789abcdefghijklmnop"),
+	assert.Equal(t, "[REDACTED][REDACTED][REDACTED]op",
+		maskKey("0123456789abcdefghijklmnop", "0123456789abcdefghijklmnop"),
 		"every run of 8 goes; what is left is shorter")
 	assert.Equal(t, "a [REDACTED] b", maskKey("a short b", "short"), "a key under 8 characters is masked whole")
 	assert.Equal(t, "no key", maskKey("no key", ""))

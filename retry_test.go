@@ -119,7 +119,9 @@ func TestRetryAfterIsWaitedOutExactly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &script{steps: []step{
 			{status: 429, header: map[string]string{"Retry-After": "7"}},
-			{status: 503, header: map[string]string{"Retry-After": time.Now().Add(10 * time.Second).UTC().Format(http.TimeFormat)}},
+			{status: 503, header: map[string]string{
+				"Retry-After": time.Now().Add(10 * time.Second).UTC().Format(http.TimeFormat),
+			}},
 			{status: 201},
 		}}
 		link, err := scriptedClient(t, s).GenerateLink(context.Background(), opts)
@@ -136,7 +138,8 @@ func TestRetryAfterIsWaitedOutExactly(t *testing.T) {
 func TestBackoffIsExponentialWithJitter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &script{steps: []step{{status: 503}}}
-		_, err := scriptedClient(t, s, portal.WithMaxRetries(5), portal.WithRetryBackoff(100*time.Millisecond, 300*time.Millisecond)).
+		_, err := scriptedClient(t, s, portal.WithMaxRetries(5),
+			portal.WithRetryBackoff(100*time.Millisecond, 300*time.Millisecond)).
 			GenerateLink(context.Background(), opts)
 		require.ErrorIs(t, err, portal.ErrServer)
 		gaps := s.gaps()
@@ -252,7 +255,8 @@ func TestStalledAttemptIsRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &script{steps: []step{{hang: true}, {status: 201}}}
 		start := time.Now()
-		link, err := scriptedClient(t, s, portal.WithRetryBackoff(time.Nanosecond, time.Nanosecond)).GenerateLink(context.Background(), opts)
+		link, err := scriptedClient(t, s, portal.WithRetryBackoff(time.Nanosecond, time.Nanosecond)).
+			GenerateLink(context.Background(), opts)
 		require.NoError(t, err)
 		assert.Equal(t, recordedLink, link.Link)
 		assert.Equal(t, 2, s.attempts())

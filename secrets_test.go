@@ -50,7 +50,8 @@ func split(s, sep string) string {
 // echoingServer answers every request with status, echoing the request's
 // Authorization header into each part of the answer that a careless proxy
 // or a compromised server could fill.
-func echoingServer(t *testing.T, status int, header func(auth string) map[string]string, body func(auth string) string) *portal.Client {
+func echoingServer(t *testing.T, status int, header func(auth string) map[string]string,
+	body func(auth string) string) *portal.Client {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth := r.Header.Get("Authorization")
@@ -79,7 +80,8 @@ func TestKeyEchoedByTheServerNeverLeaks(t *testing.T) {
 		{"message", 400, nil, func(a string) string { return `{"message":"bad key ` + a + `"}` }},
 		{"code", 401, nil, func(a string) string { return `{"code":"` + a + `","message":"Unauthorized"}` }},
 		{"field errors", 422, nil, func(a string) string {
-			return `{"code":"x","message":"y","errors":[{"field":"` + a + `","code":"` + half(a) + `","message":"got ` + a + `"}]}`
+			return `{"code":"x","message":"y","errors":[{"field":"` + a + `","code":"` + half(a) +
+				`","message":"got ` + a + `"}]}`
 		}},
 		{"error member", 422, nil, func(a string) string { return `{"error":"` + half(a) + `"}` }},
 		{"HTML page", 502, nil, func(a string) string { return "<html><pre>Authorization: " + a + "</pre></html>" }},
@@ -92,18 +94,25 @@ func TestKeyEchoedByTheServerNeverLeaks(t *testing.T) {
 		{"invalid UTF-8 between pieces, in a message", 400, nil, func(a string) string {
 			return `{"message":"` + split(a, "\xff") + `"}`
 		}},
-		{"invalid UTF-8 between pieces, in an HTML page", 502, nil, func(a string) string { return "<pre>" + split(a, "\xff") + "</pre>" }},
+		{"invalid UTF-8 between pieces, in an HTML page", 502, nil, func(a string) string {
+			return "<pre>" + split(a, "\xff") + "</pre>"
+		}},
 		{"invalid UTF-8 between pieces, in the request ID", 500, func(a string) map[string]string {
 			return map[string]string{"X-Request-Id": split(a, "\xfe")}
 		}, func(string) string { return `{}` }},
 		{"U+FFFD between pieces", 400, nil, func(a string) string { return `{"message":"` + split(a, "\ufffd") + `"}` }},
-		{"control characters between pieces", 400, nil, func(a string) string { return `{"message":"` + split(a, `\u0001`) + `"}` }},
-		{"zero-width spaces between pieces", 400, nil, func(a string) string { return `{"code":"` + split(a, "\u200b") + `"}` }},
+		{"control characters between pieces", 400, nil, func(a string) string {
+			return `{"message":"` + split(a, `\u0001`) + `"}`
+		}},
+		{"zero-width spaces between pieces", 400, nil, func(a string) string {
+			return `{"code":"` + split(a, "\u200b") + `"}`
+		}},
 		{"bidi overrides between pieces", 422, nil, func(a string) string {
 			return `{"errors":[{"field":"` + split(a, "\u202e") + `","message":"x"}]}`
 		}},
-		{"2xx with the key as request ID", 201, func(a string) map[string]string { return map[string]string{"X-Request-Id": half(a)} },
-			func(string) string { return `{"nolink":1}` }},
+		{"2xx with the key as request ID", 201, func(a string) map[string]string {
+			return map[string]string{"X-Request-Id": half(a)}
+		}, func(string) string { return `{"nolink":1}` }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

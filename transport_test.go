@@ -187,7 +187,8 @@ func TestServerThatDoesNotSpeakTLS(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(linkHandler(0))
 	defer srv.Close()
-	c := newTestClient(t, strings.Replace(srv.URL, "http:", "https:", 1), WithRetryBackoff(time.Millisecond, time.Millisecond))
+	c := newTestClient(t, strings.Replace(srv.URL, "http:", "https:", 1),
+		WithRetryBackoff(time.Millisecond, time.Millisecond))
 	_, err := c.GenerateLink(context.Background(), GenerateLinkOpts{Organization: "org_1"})
 	assert.ErrorContains(t, err, "server gave HTTP response to HTTPS client")
 }
@@ -209,7 +210,10 @@ func startTestProxy() (stop func()) {
 		panic(err)
 	}
 	if scheme == "https" {
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{testCert}, NextProtos: []string{"h2", "http/1.1"}})
+		ln = tls.NewListener(ln, &tls.Config{
+			Certificates: []tls.Certificate{testCert},
+			NextProtos:   []string{"h2", "http/1.1"},
+		})
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {

@@ -43,31 +43,45 @@ var conformance = []struct {
 	{name: "domain_verification", body: `{"organization":"org_123","intent":"domain_verification"}`, status: 201},
 	{name: "certificate_renewal", body: `{"organization":"org_123","intent":"certificate_renewal"}`, status: 201},
 	{name: "bring_your_own_key", body: `{"organization":"org_123","intent":"bring_your_own_key"}`, status: 201},
-	{name: "null optional fields (recorded)", body: `{"intent":"audit_logs","organization":"org_123","return_url":null,"success_url":null,"it_contact_emails":null}`, status: 201},
-	{name: "plain-http return URL", body: `{"organization":"org_123","return_url":"http://staging.example.com/settings","success_url":"https://example.com/done"}`, status: 201},
+	{name: "null optional fields (recorded)", body: `{"intent":"audit_logs","organization":"org_123",` +
+		`"return_url":null,"success_url":null,"it_contact_emails":null}`, status: 201},
+	{name: "plain-http return URL", body: `{"organization":"org_123",` +
+		`"return_url":"http://staging.example.com/settings","success_url":"https://example.com/done"}`, status: 201},
 	{name: "20 contacts", body: `{"organization":"org_123","it_contact_emails":` + addresses(20) + `}`, status: 201},
-	{name: "repeated contacts", body: `{"organization":"org_123","it_contact_emails":["a@example.com","a@example.com"]}`, status: 201},
-	{name: "admin_emails, the older name", body: `{"organization":"org_123","admin_emails":["it@example.com"]}`, status: 201},
-	{name: "unknown members are ignored", body: `{"organization":"org_123","intent_options":{"sso":{"bookmark_slug":"x"}}}`, status: 201},
+	{name: "repeated contacts",
+		body: `{"organization":"org_123","it_contact_emails":["a@example.com","a@example.com"]}`, status: 201},
+	{name: "admin_emails, the older name",
+		body: `{"organization":"org_123","admin_emails":["it@example.com"]}`, status: 201},
+	{name: "unknown members are ignored",
+		body: `{"organization":"org_123","intent_options":{"sso":{"bookmark_slug":"x"}}}`, status: 201},
 
 	{name: "missing organization", body: `{"intent":"sso"}`, status: 422, message: "Validation failed"},
 	{name: "empty organization", body: `{"organization":""}`, status: 422, message: "Validation failed"},
 	{name: "organization not a string", body: `{"organization":123}`, status: 422, message: "Validation failed"},
-	{name: "intent outside the enum", body: `{"organization":"org_123","intent":"billing"}`, status: 422, message: "Validation failed"},
-	{name: "intent not a string", body: `{"organization":"org_123","intent":["sso"]}`, status: 422, message: "Validation failed"},
-	{name: "return URL not a string", body: `{"organization":"org_123","return_url":{}}`, status: 422, message: "Validation failed"},
-	{name: "21 contacts", body: `{"organization":"org_123","it_contact_emails":` + addresses(21) + `}`, status: 422, message: "Validation failed"},
-	{name: "a contact that is not an address", body: `{"organization":"org_123","it_contact_emails":["it desk"]}`, status: 422, message: "Validation failed"},
-	{name: "contacts not an array", body: `{"organization":"org_123","it_contact_emails":"it@example.com"}`, status: 422, message: "Validation failed"},
-	{name: "unknown organization", body: `{"organization":"org_unknown"}`, status: 400, message: "Organization not found: 'org_unknown'."},
+	{name: "intent outside the enum", body: `{"organization":"org_123","intent":"billing"}`,
+		status: 422, message: "Validation failed"},
+	{name: "intent not a string", body: `{"organization":"org_123","intent":["sso"]}`,
+		status: 422, message: "Validation failed"},
+	{name: "return URL not a string", body: `{"organization":"org_123","return_url":{}}`,
+		status: 422, message: "Validation failed"},
+	{name: "21 contacts", body: `{"organization":"org_123","it_contact_emails":` + addresses(21) + `}`,
+		status: 422, message: "Validation failed"},
+	{name: "a contact that is not an address", body: `{"organization":"org_123","it_contact_emails":["it desk"]}`,
+		status: 422, message: "Validation failed"},
+	{name: "contacts not an array", body: `{"organization":"org_123","it_contact_emails":"it@example.com"}`,
+		status: 422, message: "Validation failed"},
+	{name: "unknown organization", body: `{"organization":"org_unknown"}`,
+		status: 400, message: "Organization not found: 'org_unknown'."},
 	{name: "not an organization ID", body: `{"organization":"bogus-id"}`, status: 400, message: "bogus-id"},
 	{name: "malformed JSON", body: `{"organization":`, status: 400, message: "JSON"},
 	{name: "not an object", body: `["org_123"]`, status: 400, message: "JSON"},
-	{name: "wrong key (recorded)", key: "sk_test_wrong", body: `{"organization":"org_123"}`, status: 401, message: "Unauthorized"},
+	{name: "wrong key (recorded)", key: "sk_test_wrong", body: `{"organization":"org_123"}`,
+		status: 401, message: "Unauthorized"},
 	{name: "no key", key: "-", body: `{"organization":"org_123"}`, status: 401, message: "Unauthorized"},
 	{name: "GET", method: "GET", status: 405},
 	{name: "another path", path: "/portal/generate_links", body: `{}`, status: 404},
-	{name: "a body too large", body: `{"organization":"org_123","return_url":"https://example.com/` + strings.Repeat("a", 200<<10) + `"}`, status: 413},
+	{name: "a body too large", body: `{"organization":"org_123","return_url":"https://example.com/` +
+		strings.Repeat("a", 200<<10) + `"}`, status: 413},
 }
 
 // conformanceKey is the key the fake under test accepts; org_unknown is
@@ -111,7 +125,8 @@ func target(t *testing.T) (string, *http.Client) {
 func TestConformance(t *testing.T) {
 	base, client := target(t)
 	for _, tt := range conformance {
-		method, path, key := cmp.Or(tt.method, "POST"), cmp.Or(tt.path, "/portal/generate_link"), cmp.Or(tt.key, conformanceKey)
+		method, path, key := cmp.Or(tt.method, "POST"), cmp.Or(tt.path, "/portal/generate_link"),
+			cmp.Or(tt.key, conformanceKey)
 		req, err := http.NewRequest(method, base+path, strings.NewReader(tt.body))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")

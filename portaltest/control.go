@@ -32,8 +32,10 @@ func (f *Fake) control(w http.ResponseWriter, r *http.Request) {
 		messageAnswer(http.StatusForbidden, "Cross-site requests to the control endpoints are refused.").write(w)
 		return
 	}
-	if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method != http.MethodGet && mediaType != "application/json" {
-		messageAnswer(http.StatusUnsupportedMediaType, "Control requests must be sent as Content-Type: application/json.").write(w)
+	if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method != http.MethodGet &&
+		mediaType != "application/json" {
+		messageAnswer(http.StatusUnsupportedMediaType,
+			"Control requests must be sent as Content-Type: application/json.").write(w)
 		return
 	}
 	switch r.Method + " " + r.URL.Path {

@@ -230,7 +230,8 @@ func messageAnswer(status int, message string) *answer {
 
 func jsonAnswer(status int, v any) *answer {
 	b, _ := json.Marshal(v)
-	return &answer{status: status, body: string(b), header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}}
+	return &answer{status: status, body: string(b),
+		header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}}
 }
 
 func (a *answer) write(w http.ResponseWriter) {

@@ -173,7 +173,8 @@ func defaultBody(status int) string {
 	case status == http.StatusTooManyRequests:
 		return `{"message":"Too many requests.","code":"rate_limit_exceeded"}`
 	case status == http.StatusBadGateway:
-		return "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+		return "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n" +
+			"<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
 	}
 	return `{"message":` + strconv.Quote(http.StatusText(status)) + `}`
 }

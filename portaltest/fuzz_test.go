@@ -28,7 +28,8 @@ import (
 func FuzzValidate(f *testing.F) {
 	for _, seed := range [][5]string{
 		{"org_123", "audit_logs", "https://app.example.com/settings", "", "it@example.com"},
-		{"org_01EHZNVPK3SFK441A1RGBFSHRT", "", "http://staging.internal", "https://x.example/done", "a@example.com\na@example.com"},
+		{"org_01EHZNVPK3SFK441A1RGBFSHRT", "", "http://staging.internal", "https://x.example/done",
+			"a@example.com\na@example.com"},
 		{"org_1", "billing", "", "", `"it desk"@example.com` + "\nroot@localhost\njosé@exämple.de"},
 		{"org_1", "sso", "javascript:alert(1)", "/relative", "it@[192.0.2.1]\nbad@-example.com"},
 		{"acme", "Audit Logs", "", "", "@example.com"},
@@ -40,7 +41,8 @@ func FuzzValidate(f *testing.F) {
 	}
 	fake := portaltest.NewFake("http://fake.test")
 	f.Fuzz(func(t *testing.T, org, intent, returnURL, successURL, emails string) {
-		opts := portal.GenerateLinkOpts{Organization: org, Intent: portal.Intent(intent), ReturnURL: returnURL, SuccessURL: successURL}
+		opts := portal.GenerateLinkOpts{Organization: org, Intent: portal.Intent(intent), ReturnURL: returnURL,
+			SuccessURL: successURL}
 		if emails != "" {
 			opts.ITContactEmails = strings.Split(emails, "\n")
 		}
@@ -66,7 +68,8 @@ func FuzzValidate(f *testing.F) {
 		switch {
 		case clientErr == nil && documented && w.Code != http.StatusCreated:
 			t.Errorf("the client accepts what the fake refuses with %d %s\nrequest: %s", w.Code, w.Body, body)
-		case w.Code == http.StatusCreated && errors.As(clientErr, &invalid) && invalid.Field != "return_url" && invalid.Field != "success_url":
+		case w.Code == http.StatusCreated && errors.As(clientErr, &invalid) &&
+			invalid.Field != "return_url" && invalid.Field != "success_url":
 			t.Errorf("the fake accepts what the client refuses: %v\nrequest: %s", clientErr, body)
 		}
 	})

@@ -16,7 +16,8 @@ import (
 func (f *Fake) launch(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		renderPage(w, http.StatusMethodNotAllowed, pageData{Title: "Method not allowed", Problem: "Open this link in a browser."})
+		renderPage(w, http.StatusMethodNotAllowed, pageData{Title: "Method not allowed",
+			Problem: "Open this link in a browser."})
 		return
 	}
 	f.mu.Lock()
@@ -130,8 +131,10 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>
-  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1c2024; background: #f7f8fa; }
-  header { background: #fff; border-bottom: 1px solid #e4e7ec; padding: 14px 32px; display: flex; align-items: center; gap: 12px; }
+  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif;
+    color: #1c2024; background: #f7f8fa; }
+  header { background: #fff; border-bottom: 1px solid #e4e7ec; padding: 14px 32px;
+    display: flex; align-items: center; gap: 12px; }
   header .logo { width: 28px; height: 28px; border-radius: 7px; background: #6363f1; }
   header strong { font-size: 16px; }
   header .org { margin-left: auto; color: #60646c; font-family: ui-monospace, monospace; font-size: 13px; }
@@ -146,17 +149,21 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
   th { color: #60646c; font-weight: 600; }
   td code { font-size: 13px; }
   .actions { display: flex; gap: 12px; margin-top: 20px; }
-  a.button { display: inline-block; padding: 8px 14px; border-radius: 6px; background: #6363f1; color: #fff; text-decoration: none; }
+  a.button { display: inline-block; padding: 8px 14px; border-radius: 6px;
+    background: #6363f1; color: #fff; text-decoration: none; }
   a.secondary { background: #fff; color: #1c2024; border: 1px solid #d0d5dd; }
   .problem { border-left: 4px solid #e5484d; }
 </style>
 </head>
 <body>
-<header><span class="logo"></span><strong>Admin Portal</strong>{{if .Organization}}<span class="org" id="organization">{{.Organization}}</span>{{end}}</header>
+<header><span class="logo"></span><strong>Admin Portal</strong>
+  {{if .Organization}}<span class="org" id="organization">{{.Organization}}</span>{{end}}</header>
 <main>
 {{if .Problem}}
 <div class="card problem"><h1>{{.Title}}</h1><p id="problem">{{.Problem}}</p>
-  {{if .ReturnURL}}<div class="actions"><a class="button secondary" id="return" href="{{.ReturnURL}}">Back to the application</a></div>{{end}}</div>
+  {{if .ReturnURL}}<div class="actions">
+    <a class="button secondary" id="return" href="{{.ReturnURL}}">Back to the application</a>
+  </div>{{end}}</div>
 {{else}}
 <div class="card">
   <h1>{{.Heading}}</h1>

@@ -34,11 +34,17 @@ func newHTTPClient(t *testing.T) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
-var auditLogs = portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs, ReturnURL: "https://app.example.com/settings"}
+var auditLogs = portal.GenerateLinkOpts{
+	Organization: "org_123",
+	Intent:       portal.AuditLogs,
+	ReturnURL:    "https://app.example.com/settings",
+}
 
 func TestClientAgainstTheFake(t *testing.T) {
 	t.Parallel()
-	for _, start := range []func(testing.TB, ...portaltest.Option) *portaltest.Server{portaltest.Start, portaltest.StartTLS} {
+	for _, start := range []func(testing.TB, ...portaltest.Option) *portaltest.Server{
+		portaltest.Start, portaltest.StartTLS,
+	} {
 		srv := start(t)
 		client, err := srv.Client()
 		require.NoError(t, err)
@@ -49,14 +55,16 @@ func TestClientAgainstTheFake(t *testing.T) {
 		reqs := srv.Requests()
 		require.Len(t, reqs, 1)
 		r := reqs[0]
-		assert.Equal(t, portaltest.Opts{Organization: "org_123", Intent: "audit_logs", ReturnURL: "https://app.example.com/settings"}, r.Opts)
+		assert.Equal(t, portaltest.Opts{Organization: "org_123", Intent: "audit_logs",
+			ReturnURL: "https://app.example.com/settings"}, r.Opts)
 		assert.Equal(t, int64(1), r.Seq)
 		assert.Equal(t, http.StatusCreated, r.Status)
 		assert.Equal(t, link.Link, r.Link)
 		assert.Equal(t, portaltest.Fingerprint(srv.APIKey), r.Key)
 		assert.Equal(t, "adminportal-go/"+portal.Version, r.Header.Get("User-Agent"))
 		assert.Empty(t, r.Header.Get("Authorization"))
-		assert.JSONEq(t, `{"organization":"org_123","intent":"audit_logs","return_url":"https://app.example.com/settings"}`, r.Body)
+		assert.JSONEq(t, `{"organization":"org_123","intent":"audit_logs","return_url":"https://app.example.com/settings"}`,
+			r.Body)
 		assert.JSONEq(t, `{"link":"`+link.Link+`"}`, r.Response)
 		assert.Regexp(t, uuidV4, r.RequestID)
 	}
@@ -130,7 +138,8 @@ func TestLinksPointAtTheFakeItself(t *testing.T) {
 	t.Parallel()
 	srv := portaltest.Start(t, portaltest.WithHosts("portal-mock"))
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
-	req, err := http.NewRequest(http.MethodPost, srv.URL+"/portal/generate_link", strings.NewReader(`{"organization":"org_123"}`))
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/portal/generate_link",
+		strings.NewReader(`{"organization":"org_123"}`))
 	require.NoError(t, err)
 	req.Host = "portal-mock:" + port
 	req.Header.Set("Authorization", "Bearer "+srv.APIKey)
@@ -336,7 +345,8 @@ func TestLatencyFault(t *testing.T) {
 		require.NoError(t, fake.InjectFault(portaltest.Fault{Latency: 2 * time.Second, Status: 503}))
 		start := time.Now()
 		w := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, "http://fake.test/portal/generate_link", strings.NewReader(`{"organization":"org_123"}`))
+		req := httptest.NewRequest(http.MethodPost, "http://fake.test/portal/generate_link",
+			strings.NewReader(`{"organization":"org_123"}`))
 		req.Header.Set("Authorization", "Bearer sk_test_x")
 		fake.ServeHTTP(w, req)
 		assert.Equal(t, 503, w.Code)
@@ -392,18 +402,21 @@ func TestControlEndpoints(t *testing.T) {
 	}
 	const fault = `{"status":503,"count":1}`
 	assert.Equal(t, 200, do("GET", "/__mock/health", "", ""))
-	assert.Equal(t, 415, do("POST", "/__mock/faults", "text/plain", fault), "a form or simple request cannot steer the fake")
+	assert.Equal(t, 415, do("POST", "/__mock/faults", "text/plain", fault),
+		"a form or simple request cannot steer the fake")
 	assert.Equal(t, 415, do("POST", "/__mock/faults", "application/x-www-form-urlencoded", fault))
 	assert.Equal(t, 415, do("POST", "/__mock/reset", "", ""))
 	assert.Equal(t, 403, do("POST", "/__mock/faults", "text/plain", fault, "Origin", "https://evil.example"))
 	assert.Equal(t, 403, do("POST", "/__mock/faults", "application/json", fault, "Origin", "https://evil.example"))
 	assert.Equal(t, 403, do("POST", "/__mock/faults", "application/json", fault, "Sec-Fetch-Site", "cross-site"))
-	assert.Equal(t, 403, do("GET", "/__mock/requests", "", "", "Sec-Fetch-Site", "cross-site"), "no page reads the records")
+	assert.Equal(t, 403, do("GET", "/__mock/requests", "", "", "Sec-Fetch-Site", "cross-site"),
+		"no page reads the records")
 	assert.Equal(t, 403, do("POST", "/__mock/reset", "application/json", "", "Sec-Fetch-Site", "same-site"))
 	assert.Empty(t, srv.Requests())
 
 	assert.Equal(t, 204, do("POST", "/__mock/faults", "application/json", fault, "Origin", srv.URL))
-	assert.Equal(t, 204, do("POST", "/__mock/faults", "application/json; charset=utf-8", `{"drop":true,"probability":0.5,"seed":7}`, "Sec-Fetch-Site", "same-origin"))
+	assert.Equal(t, 204, do("POST", "/__mock/faults", "application/json; charset=utf-8",
+		`{"drop":true,"probability":0.5,"seed":7}`, "Sec-Fetch-Site", "same-origin"))
 	assert.Equal(t, 400, do("POST", "/__mock/faults", "application/json", `{"bogus":1}`))
 	assert.Equal(t, 400, do("POST", "/__mock/faults", "application/json", `{}`))
 	assert.Equal(t, 204, do("DELETE", "/__mock/faults", "application/json", ""))
@@ -419,7 +432,8 @@ func ExampleServer() {
 		panic(err)
 	}
 
-	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.SSO})
+	_, err = client.GenerateLink(context.Background(),
+		portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.SSO})
 	fmt.Println(err)
 	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_456"})
 	fmt.Println(err != nil)
@@ -458,7 +472,8 @@ func TestRequestsAreCopies(t *testing.T) {
 	srv := portaltest.Start(t)
 	client, err := srv.Client()
 	require.NoError(t, err)
-	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", ITContactEmails: []string{"it@example.com"}})
+	_, err = client.GenerateLink(context.Background(),
+		portal.GenerateLinkOpts{Organization: "org_123", ITContactEmails: []string{"it@example.com"}})
 	require.NoError(t, err)
 	reqs := srv.Requests()
 	reqs[0].Header.Set("User-Agent", "changed")
@@ -486,7 +501,8 @@ func TestRecordsRoundTripThroughJSON(t *testing.T) {
 	fake := portaltest.NewFake("http://fake.test", portaltest.WithAPIKey("sk_test_x"))
 	require.NoError(t, fake.InjectFault(portaltest.Fault{Status: 503}))
 	bodies := []string{
-		`{"organization":"org_123","intent":"Audit Logs"}`,                                               // the fault answers it
+		// the fault answers it
+		`{"organization":"org_123","intent":"Audit Logs"}`,
 		`{"organization":"org_123","intent":"Audit Logs","return_url":"https://app.example.com/50%off"}`, // 422
 		`{"organization":7,"intent":["sso"],"admin_emails":["it@example.com",3]}`,                        // 422
 		`{"organization":`, // 400
@@ -599,7 +615,8 @@ func TestFaultsAreBounded(t *testing.T) {
 	fake.ClearFaults()
 	w := serveFake(fake, http.MethodPost, "/__mock/faults", `{"status":500,"body":"`+strings.Repeat("x", 70<<10)+`"}`)
 	assert.Equal(t, http.StatusBadRequest, w.Code, "a fault's JSON is at most 64 KiB")
-	assert.Equal(t, http.StatusCreated, serveFake(fake, http.MethodPost, "/portal/generate_link", `{"organization":"org_1"}`).Code,
+	assert.Equal(t, http.StatusCreated,
+		serveFake(fake, http.MethodPost, "/portal/generate_link", `{"organization":"org_1"}`).Code,
 		"no fault was added")
 }
 

@@ -106,7 +106,10 @@ func startMock(t *testing.T, certOut string, args ...string) *mock {
 	require.NotEmpty(t, m.URL, "the first line %q holds the base URL", line)
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	if certOut != "" {
-		m.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: certPool(t, certOut)}, ForceAttemptHTTP2: true}
+		m.client.Transport = &http.Transport{
+			TLSClientConfig:   &tls.Config{RootCAs: certPool(t, certOut)},
+			ForceAttemptHTTP2: true,
+		}
 	}
 	return m
 }
@@ -176,7 +179,9 @@ func runConformance(t *testing.T, m *mock, certOut string) {
 	require.NoError(t, err, "%s", out)
 }
 
-var conformanceArgs = []string{"-api-key", "sk_test_conformance", "-org", "org_01EHZNVPK3SFK441A1RGBFSHRT", "-org", "org_123"}
+var conformanceArgs = []string{
+	"-api-key", "sk_test_conformance", "-org", "org_01EHZNVPK3SFK441A1RGBFSHRT", "-org", "org_123",
+}
 
 func TestConformanceOverHTTP(t *testing.T) {
 	t.Parallel()
@@ -202,7 +207,8 @@ func TestGoClientOverTLS(t *testing.T) {
 	m.URL = "https://127.0.0.1:" + port // portal-mock.test resolves nowhere here
 
 	cmd := exec.Command("go", "run", "../../examples/generatelink", "-org", "org_123", "-intent", "sso")
-	cmd.Env = append(os.Environ(), portal.EnvAPIKey+"=sk_test_ci", portal.EnvBaseURL+"=https://127.0.0.1:"+port, "SSL_CERT_FILE="+certOut)
+	cmd.Env = append(os.Environ(), portal.EnvAPIKey+"=sk_test_ci", portal.EnvBaseURL+"=https://127.0.0.1:"+port,
+		"SSL_CERT_FILE="+certOut)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -218,12 +224,14 @@ func TestGoClientOverTLS(t *testing.T) {
 // so it does not run in parallel with another test that does.
 func TestClientAgainstTheBinary(t *testing.T) {
 	m := startMock(t, "", "-api-key", "sk_test_ci", "-org", "org_123", "-org", "org_456")
-	client, err := portal.NewClient("sk_test_ci", portal.WithBaseURL(m.URL), portal.WithRetryBackoff(time.Millisecond, time.Millisecond))
+	client, err := portal.NewClient("sk_test_ci", portal.WithBaseURL(m.URL),
+		portal.WithRetryBackoff(time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
 	defer client.CloseIdleConnections()
 	for _, intent := range []portal.Intent{"", portal.SSO, portal.DSync, portal.AuditLogs, portal.LogStreams,
 		portal.DomainVerification, portal.CertificateRenewal, portal.BringYourOwnKey} {
-		link, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_456", Intent: intent})
+		link, err := client.GenerateLink(context.Background(),
+			portal.GenerateLinkOpts{Organization: "org_456", Intent: intent})
 		require.NoError(t, err, intent)
 		status, page := m.do(t, http.MethodGet, strings.TrimPrefix(link.Link, m.URL), "")
 		assert.Equal(t, http.StatusOK, status)
@@ -231,15 +239,19 @@ func TestClientAgainstTheBinary(t *testing.T) {
 		status, _ = m.do(t, http.MethodGet, strings.TrimPrefix(link.Link, m.URL), "")
 		assert.Equal(t, http.StatusGone, status, "a link opens once")
 	}
-	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_789", Intent: portal.SSO})
+	_, err = client.GenerateLink(context.Background(),
+		portal.GenerateLinkOpts{Organization: "org_789", Intent: portal.SSO})
 	var apiErr *portal.APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, "portal: 400 Bad Request: Organization not found: 'org_789'. [request ID "+apiErr.RequestID+"]", err.Error())
+	assert.Equal(t,
+		"portal: 400 Bad Request: Organization not found: 'org_789'. [request ID "+apiErr.RequestID+"]",
+		err.Error())
 
 	// A fault, then the record of it and of the retry that passed it.
 	status, body := m.do(t, http.MethodPost, "/__mock/faults", `{"status":503,"retry_after":"0","count":1}`)
 	require.Equal(t, http.StatusNoContent, status, body)
-	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs})
+	_, err = client.GenerateLink(context.Background(),
+		portal.GenerateLinkOpts{Organization: "org_123", Intent: portal.AuditLogs})
 	require.NoError(t, err)
 	total, reqs := m.requests(t, 11)
 	assert.Equal(t, int64(11), total)
@@ -266,7 +278,8 @@ func TestRecordsNeverHoldAKey(t *testing.T) {
 	t.Parallel()
 	m := startMock(t, "", "-api-key", "sk_test_the_right_key")
 	for _, key := range []string{"sk_live_pasted_by_mistake", "sk_test_the_right_key"} {
-		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link", strings.NewReader(`{"organization":"org_1"}`))
+		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link",
+			strings.NewReader(`{"organization":"org_1"}`))
 		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := m.client.Do(req)
 		require.NoError(t, err)
@@ -339,7 +352,8 @@ func TestDropIsRecordedBeforeTheClientSeesIt(t *testing.T) {
 	for round := 1; round <= 100; round++ {
 		status, _ := m.do(t, http.MethodPost, "/__mock/faults", `{"drop":true}`)
 		require.Equal(t, http.StatusNoContent, status)
-		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link", strings.NewReader(`{"organization":"org_1"}`))
+		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link",
+			strings.NewReader(`{"organization":"org_1"}`))
 		req.Header.Set("Authorization", "Bearer sk_test_x")
 		if resp, err := m.client.Do(req); err == nil {
 			resp.Body.Close()
@@ -360,7 +374,8 @@ func TestShutdownEndsLatencies(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, status)
 	held := make(chan error)
 	go func() {
-		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link", strings.NewReader(`{"organization":"org_1"}`))
+		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link",
+			strings.NewReader(`{"organization":"org_1"}`))
 		req.Header.Set("Authorization", "Bearer sk_test_x")
 		resp, err := m.client.Do(req)
 		if err == nil {
@@ -469,10 +484,14 @@ func TestKeyFromTheEnvironment(t *testing.T) {
 	}()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	require.NoError(t, err)
-	m := &mock{URL: regexp.MustCompile(`https?://\S+`).FindString(line), client: &http.Client{Transport: &http.Transport{}}}
+	m := &mock{
+		URL:    regexp.MustCompile(`https?://\S+`).FindString(line),
+		client: &http.Client{Transport: &http.Transport{}},
+	}
 	defer m.client.CloseIdleConnections()
 	for key, want := range map[string]int{"sk_test_from_the_environment": 201, "sk_test_another": 401} {
-		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link", strings.NewReader(`{"organization":"org_1"}`))
+		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link",
+			strings.NewReader(`{"organization":"org_1"}`))
 		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := m.client.Do(req)
 		require.NoError(t, err)
@@ -586,7 +605,9 @@ func TestGoToolRunsTheMock(t *testing.T) {
 
 func TestFlags(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"-org", "acme"}, {"-nope"}, {"extra"}, {"-addr", "256.0.0.1:99999"}, {"-tls-host", "x"}} {
+	for _, args := range [][]string{
+		{"-org", "acme"}, {"-nope"}, {"extra"}, {"-addr", "256.0.0.1:99999"}, {"-tls-host", "x"},
+	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), args, &stdout, &stderr)
 		assert.Error(t, err, "%q", args)
@@ -619,7 +640,8 @@ func TestRunInProcess(t *testing.T) {
 	base := strings.TrimSpace(strings.TrimPrefix(line, "portal-mock listening on "))
 	client, err := portal.NewClient("sk_test_anything", portal.WithBaseURL(base))
 	require.NoError(t, err)
-	_, err = client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.DSync})
+	_, err = client.GenerateLink(context.Background(),
+		portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.DSync})
 	require.NoError(t, err)
 	client.CloseIdleConnections()
 	cancel()

@@ -24,7 +24,8 @@ func TestOfficialNodeSDK(t *testing.T) {
 		if os.Getenv("PORTAL_REQUIRE_NODE_SDK") != "" {
 			t.Fatal("PORTAL_REQUIRE_NODE_SDK is set, but PORTAL_NODE_SDK_DIR or node is missing")
 		}
-		t.Skip("PORTAL_NODE_SDK_DIR is not set or node is missing: install @workos-inc/node there to run this test (.ci/run does)")
+		t.Skip("PORTAL_NODE_SDK_DIR is not set or node is missing: " +
+			"install @workos-inc/node there to run this test (.ci/run does)")
 	}
 	script, err := filepath.Abs("testdata/node-sdk.mjs")
 	require.NoError(t, err)

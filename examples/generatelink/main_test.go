@@ -22,8 +22,10 @@ func TestRun(t *testing.T) {
 		wantOut  string // regexp of standard output
 		wantErr  string // part of standard error
 	}{
-		{"default: an audit logs link", nil, 0, `^http://127\.0\.0\.1:\d+/portal/launch\?token=[A-Z2-7]{52}\n$`, "Open it once"},
-		{"every flag", []string{"-org", "org_01EHZNVPK3SFK441A1RGBFSHRT", "-intent", "sso", "-timeout", "5s"}, 0, `^http://127\.0\.0\.1:\d+/portal/launch\?token=`, "embedded fake"},
+		{"default: an audit logs link", nil, 0, `^http://127\.0\.0\.1:\d+/portal/launch\?token=[A-Z2-7]{52}\n$`,
+			"Open it once"},
+		{"every flag", []string{"-org", "org_01EHZNVPK3SFK441A1RGBFSHRT", "-intent", "sso", "-timeout", "5s"}, 0,
+			`^http://127\.0\.0\.1:\d+/portal/launch\?token=`, "embedded fake"},
 		{"bad organization", []string{"-org", "acme"}, 2, `^$`, "invalid organization"},
 		{"malformed intent", []string{"-intent", "Audit Logs"}, 2, `^$`, "invalid intent"},
 		{"intent the API refuses", []string{"-intent", "billing"}, 2, `^$`, "422 Unprocessable Entity"},

@@ -55,7 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fake {
 		api := portaltest.NewServer()
 		defer api.Close()
-		fmt.Fprintf(stdout, "No %s set: using an embedded fake of the Admin Portal API at %s (no WorkOS account needed).\n", portal.EnvAPIKey, api.URL)
+		fmt.Fprintf(stdout, "No %s set: using an embedded fake of the Admin Portal API at %s (no WorkOS account needed).\n",
+			portal.EnvAPIKey, api.URL)
 		client, err = api.Client()
 	}
 	if err != nil {
@@ -160,13 +161,18 @@ var settingsPage = template.Must(template.New("settings").Parse(`<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Acme Corp · Organization settings</title>
 <style>
-  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1c2024; background: #fafafa; }
+  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif;
+    color: #1c2024; background: #fafafa; }
   main { max-width: 760px; margin: 40px auto; padding: 0 24px; }
   h1 { font-size: 24px; margin: 0; } .org { color: #60646c; font-family: ui-monospace, monospace; font-size: 13px; }
-  ul { list-style: none; padding: 0; margin: 24px 0 0; border: 1px solid #e4e7ec; border-radius: 10px; background: #fff; }
+  ul { list-style: none; padding: 0; margin: 24px 0 0;
+    border: 1px solid #e4e7ec; border-radius: 10px; background: #fff; }
   li { display: flex; align-items: center; gap: 16px; padding: 14px 20px; border-bottom: 1px solid #eef0f3; }
-  li:last-child { border-bottom: 0; } li p { margin: 0; flex: 1; color: #60646c; } li strong { display: block; color: #1c2024; }
-  button { font: inherit; padding: 7px 14px; border-radius: 6px; border: 1px solid #d0d5dd; background: #fff; cursor: pointer; }
+  li:last-child { border-bottom: 0; }
+  li p { margin: 0; flex: 1; color: #60646c; }
+  li strong { display: block; color: #1c2024; }
+  button { font: inherit; padding: 7px 14px; border-radius: 6px;
+    border: 1px solid #d0d5dd; background: #fff; cursor: pointer; }
   button:hover { background: #f2f4f7; }
   .notice { margin: 20px 0 0; padding: 10px 14px; border-radius: 8px; background: #fff8e1; border: 1px solid #f5d37a; }
 </style>
@@ -175,12 +181,15 @@ var settingsPage = template.Must(template.New("settings").Parse(`<!DOCTYPE html>
 <main>
   <h1>Acme Corp</h1>
   <div class="org">{{.Org}}</div>
-  {{if .Fake}}<p class="notice" id="fake-notice">Demo mode: no <code>WORKOS_API_KEY</code> is set, so these buttons open an embedded fake of the Admin Portal, not WorkOS.</p>{{end}}
+  {{if .Fake}}<p class="notice" id="fake-notice">Demo mode: no <code>WORKOS_API_KEY</code> is set, ` +
+	`so these buttons open an embedded fake of the Admin Portal, not WorkOS.</p>{{end}}
   <ul>
   {{range .Buttons}}
     <li>
       <p><strong>{{.Label}}</strong>{{.About}}</p>
-      <form method="post" action="/admin-portal/{{.Intent}}"><button type="submit" data-intent="{{.Intent}}">{{.Label}}</button></form>
+      <form method="post" action="/admin-portal/{{.Intent}}">
+        <button type="submit" data-intent="{{.Intent}}">{{.Label}}</button>
+      </form>
     </li>
   {{end}}
   </ul>

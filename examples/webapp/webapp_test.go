@@ -45,7 +45,10 @@ func startApp(t *testing.T) (*httptest.Server, *portaltest.Server) {
 func newBrowser(t *testing.T) *http.Client {
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 func post(t *testing.T, url, origin string) *http.Response {
@@ -94,7 +97,8 @@ func TestAppRefusals(t *testing.T) {
 	t.Parallel()
 	app, fake := startApp(t)
 	assert.Equal(t, http.StatusForbidden, post(t, app.URL+"/admin-portal/audit_logs", "https://evil.example").StatusCode)
-	assert.Equal(t, http.StatusBadRequest, post(t, app.URL+"/admin-portal/billing", "").StatusCode, "only the intents the page offers")
+	assert.Equal(t, http.StatusBadRequest, post(t, app.URL+"/admin-portal/billing", "").StatusCode,
+		"only the intents the page offers")
 	resp, err := newBrowser(t).Get(app.URL + "/admin-portal/audit_logs")
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -165,9 +169,10 @@ func TestBrowserOpensAuditLogs(t *testing.T) {
 		t.Skip("Chromium not found: install Debian's chromium package (.ci/run does) or set CHROMIUM")
 	}
 	app, _ := startApp(t)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1200, 900),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1200, 900),
+			chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	defer cancel()
@@ -197,7 +202,8 @@ func TestBrowserOpensAuditLogs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(410), page.Status, "the link opens once")
 	assert.Contains(t, value(t, ctx, chromedp.Text(`#problem`)), "already been used")
-	require.NoError(t, chromedp.Do(ctx, chromedp.Click(`#return`), chromedp.WaitVisible(`button[data-intent="audit_logs"]`)))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(`#return`),
+		chromedp.WaitVisible(`button[data-intent="audit_logs"]`)))
 	assert.Equal(t, app.URL+"/", value(t, ctx, chromedp.Location()), "the refusal leads back to the application")
 }
 
