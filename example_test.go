@@ -42,7 +42,7 @@ func Example() {
 func ExampleSetAPIKey() {
 	api := portaltest.NewServer()
 	defer api.Close()
-	os.Setenv("WORKOS_BASE_URL", api.URL) // as a CI job points unchanged code at a mock
+	os.Setenv("WORKOS_BASE_URL", api.URL) // as a CI job points this module's unchanged code at a mock
 	defer os.Unsetenv("WORKOS_BASE_URL")
 
 	portal.SetAPIKey(api.APIKey) // usually os.Getenv("WORKOS_API_KEY")
