@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -110,6 +112,12 @@ func (c *holeConn) Read(p []byte) (int, error) {
 // returns a client of it built on newTransport, with only its dialer
 // replaced, and the network. Both are closed when the bubble's test ends.
 func memServer(t *testing.T, h http.Handler, http1 bool) (*Client, *memNet, *atomic.Int64) {
+	if !http1 && strings.HasPrefix(runtime.Version(), "go1.25.") {
+		// Go 1.25's HTTP/2 server keeps channels in a sync.Pool that all
+		// servers share, which synctest forbids across bubbles; since Go
+		// 1.26 each server has its own.
+		t.Skip("net/http's HTTP/2 server in a synctest bubble needs Go 1.26")
+	}
 	network := newMemNet()
 	var requests atomic.Int64
 	srv := &http.Server{
@@ -216,7 +224,7 @@ func TestSilentDropOverHTTP1(t *testing.T) {
 // caller's deadline.
 func TestStuckHandshake(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, network, _ := memServer(t, linkHandler(0), false)
+		c, network, _ := memServer(t, linkHandler(0), true) // the handshake never gets as far as choosing HTTP/2
 		network.stuck = true
 		start := time.Now()
 		_, err := c.GenerateLink(context.Background(), auditLogs)
