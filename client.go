@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -27,8 +28,9 @@ type Client struct {
 	secret    func() string
 	send      func(*http.Request) (*http.Response, error)
 	closeIdle func()
-	userAgent string
 }
+
+const userAgent = "adminportal-go/" + Version
 
 // NewClient returns a Client with apiKey (or WORKOS_API_KEY, if empty) for
 // WithBaseURL, WORKOS_BASE_URL or DefaultBaseURL. A missing key or a bad
@@ -76,7 +78,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		secret:    func() string { return apiKey },
 		send:      hc.Do,
 		closeIdle: hc.CloseIdleConnections,
-		userAgent: "adminportal-go/" + Version,
 	}
 	if own != nil {
 		runtime.AddCleanup(c, (*http.Transport).CloseIdleConnections, own)
@@ -97,19 +98,21 @@ func (c *Client) GenerateLink(ctx context.Context, opts GenerateLinkOpts) (*Link
 	}
 	body, _ := json.Marshal(opts) // strings, which cannot fail to encode
 	idempotencyKey := rand.Text() // 128 random bits, the same for every attempt
+	var retried error             // the failure that the attempt under way retries
 	for attempts := 1; ; attempts++ {
 		link, retryable, err := c.attempt(ctx, body, idempotencyKey)
 		switch {
 		case err == nil:
 			return link, nil
+		case !retryable && retried != nil && ctx.Err() != nil:
+			reason := "the context ended attempt " + strconv.Itoa(attempts) + ": " + ctx.Err().Error()
+			return nil, &RetryError{Attempts: attempts, Reason: reason, Err: retried, ContextErr: ctx.Err()}
 		case !retryable:
 			return nil, err
 		}
-		timeLeft := time.Duration(-1) // no deadline
-		if deadline, ok := ctx.Deadline(); ok {
-			timeLeft = max(time.Until(deadline), 0)
-		}
-		wait, reason := c.retry.next(err, attempts, timeLeft, mrand.Float64())
+		retried = err
+		deadline, hasDeadline := ctx.Deadline()
+		wait, reason := c.retry.next(err, attempts, hasDeadline, time.Until(deadline), mrand.Float64())
 		if reason != "" {
 			return nil, &RetryError{Attempts: attempts, Reason: reason, Err: err}
 		}
@@ -148,7 +151,7 @@ func (c *Client) attempt(ctx context.Context, body []byte, idempotencyKey string
 	req.Header = http.Header{
 		"Authorization":   {"Bearer " + key},
 		"Content-Type":    {"application/json"},
-		"User-Agent":      {c.userAgent},
+		"User-Agent":      {userAgent},
 		"Idempotency-Key": {idempotencyKey},
 	}
 	resp, err := c.send(req)
@@ -164,35 +167,29 @@ func (c *Client) attempt(ctx context.Context, body []byte, idempotencyKey string
 		return nil, retryableError(ctx, err), transportError(err, key)
 	}
 	status := resp.StatusCode
-	requestID := clean(resp.Header.Get("X-Request-Id"), key, maxShortText)
+	requestID := clean(resp.Header.Get("X-Request-Id"), key)
 	if status < 200 || status > 299 {
 		apiErr := newAPIError(status, requestID, data, key)
 		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		return nil, retryableStatus(status), apiErr
 	}
-	link, err := decodeLink(data, status, requestID, key)
-	return link, false, err // the server answered: asking again would get the same
-}
-
-// decodeLink reads the link from a 2xx answer's body.
-func decodeLink(data []byte, status int, requestID, key string) (*Link, error) {
 	var out struct {
 		Link string `json:"link"`
 	}
-	err := json.Unmarshal(data, &out)
-	if len(data) > maxBody || err != nil || !isPageURL(out.Link) {
-		return nil, &APIError{StatusCode: status, RequestID: requestID, Message: "the body is not a JSON object " +
-			"of at most 64 KiB with an http or https link: " + clean(string(data), key, maxExcerpt)}
+	// Whatever is wrong with a 2xx answer, asking again would get the same.
+	if err := json.Unmarshal(data, &out); err != nil || len(data) > maxBody || !isPageURL(out.Link) {
+		return nil, false, &APIError{StatusCode: status, RequestID: requestID, Message: "the body is not a JSON " +
+			"object of at most 64 KiB with an http or https link: " + clean(string(data), key)}
 	}
-	return &Link{Link: out.Link}, nil
+	return &Link{Link: out.Link}, false, nil
 }
 
 // transportError wraps a transport error, unless its text quotes the key,
-// as some of net/http's errors quote what a server sent: then only the
-// cleaned text is kept, since the wrapped error would still hand it out.
+// as some of net/http's errors quote what a server sent: the wrapped error
+// would hand it out.
 func transportError(err error, key string) error {
-	if text := printable(err.Error()); maskKey(text, key) != text {
-		return errors.New("portal: " + clean(text, key, 1024))
+	if hidesKey(err.Error(), key) {
+		return errors.New("portal: the transport failed with an error that quotes the API key: " + redacted)
 	}
 	return fmt.Errorf("portal: %w", err)
 }

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Sentinel errors that [errors.Is] matches against an [*APIError] by its
@@ -105,12 +108,9 @@ func (e *APIError) Is(target error) bool {
 	return ok && sentinel.low <= e.StatusCode && e.StatusCode <= sentinel.high
 }
 
-// Bounds on what an APIError keeps of server text, far above the API's own.
-const (
-	maxMessage   = 512
-	maxShortText = 128
-	maxExcerpt   = 200
-)
+// maxServerText bounds each piece of server text an APIError keeps, far
+// above what the API's own messages take.
+const maxServerText = 512
 
 // newAPIError builds the error for an answer outside 2xx, in any of the
 // shapes the API and the proxies before it use; requestID is cleaned.
@@ -122,26 +122,23 @@ func newAPIError(status int, requestID string, body []byte, key string) *APIErro
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(body, &members); err != nil {
-		e.Message = "unexpected response body: " + clean(string(body), key, maxExcerpt)
+		e.Message = "unexpected response body: " + clean(string(body), key)
 		return e
 	}
 	// Each member is read on its own, so that one of an unexpected type
 	// spoils only itself. Some answers carry {"error": "..."} alone.
-	member := func(name string, limit int) string {
+	member := func(name string) string {
 		var s string
 		_ = json.Unmarshal(members[name], &s)
-		return clean(s, key, limit)
+		return clean(s, key)
 	}
-	e.Code = member("code", maxShortText)
-	e.Message = cmp.Or(member("message", maxMessage), member("error", maxMessage))
+	e.Code = member("code")
+	e.Message = cmp.Or(member("message"), member("error"))
 	var fields []FieldError
 	_ = json.Unmarshal(members["errors"], &fields)
 	for _, fe := range fields { // as many as 64 KiB of body holds
-		e.Errors = append(e.Errors, FieldError{
-			Field:   clean(fe.Field, key, maxShortText),
-			Code:    clean(fe.Code, key, maxShortText),
-			Message: clean(fe.Message, key, maxMessage),
-		})
+		e.Errors = append(e.Errors, FieldError{Field: clean(fe.Field, key), Code: clean(fe.Code, key),
+			Message: clean(fe.Message, key)})
 	}
 	return e
 }
@@ -169,4 +166,84 @@ func (e *RetryError) Unwrap() []error {
 		return []error{e.Err}
 	}
 	return []error{e.Err, e.ContextErr}
+}
+
+// What follows makes text safe for errors and logs: from a server, which
+// may echo the API key, and from a user, who may paste it in the wrong place.
+
+const redacted = "[REDACTED]"
+
+// keyShaped matches text that has the form of a WorkOS API key, such as
+// sk_test_ and its letters and digits, unless a letter or digit comes first.
+var keyShaped = regexp.MustCompile(`(^|[^0-9A-Za-z])sk_[a-z]+_[0-9A-Za-z]{8,}`)
+
+// clean makes server text safe to log: printable, [REDACTED] whole if it
+// holds a piece of the key, masked of other keys, and cut short.
+func clean(s, key string) string {
+	if s = printable(s); hidesKey(s, key) {
+		return redacted
+	}
+	return truncate(maskKeys(s), maxServerText)
+}
+
+// hidesKey reports whether s holds 8 characters of key in a row (or all of
+// a shorter key) once every character that key lacks is taken out, so that
+// no separator, visible or not, between pieces of the key hides it.
+func hidesKey(s, key string) bool {
+	kept := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(key, r) {
+			return r
+		}
+		return -1
+	}, s)
+	run := min(8, len(key))
+	for i := 0; run > 0 && i+run <= len(key); i++ {
+		if strings.Contains(kept, key[i:i+run]) {
+			return true
+		}
+	}
+	return false
+}
+
+// maskKeys replaces anything shaped like an API key with [REDACTED].
+func maskKeys(s string) string {
+	if !strings.Contains(s, "sk_") {
+		return s // nothing to allocate
+	}
+	return keyShaped.ReplaceAllString(s, "${1}"+redacted)
+}
+
+// printable returns s without invalid UTF-8, U+FFFD, or control and format
+// characters (terminal escapes, bidi overrides), and with white space
+// folded into single spaces, so that it cannot add lines to a log.
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range s { // an invalid byte comes out as utf8.RuneError
+		if unicode.IsSpace(r) || unicode.IsPrint(r) && r != utf8.RuneError {
+			b.WriteRune(r)
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// truncate cuts s to at most limit bytes, at a character boundary, and
+// marks the cut with an ellipsis.
+func truncate(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// quote quotes text that a user gave, such as a base URL, for an error:
+// [REDACTED] if it holds a piece of key, else masked, cut and escaped.
+func quote(s, key string) string {
+	if hidesKey(s, key) {
+		return redacted
+	}
+	return strconv.Quote(truncate(maskKeys(s), 64))
 }

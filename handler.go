@@ -30,15 +30,16 @@ func RedirectHandler(g LinkGenerator, pick func(*http.Request) (GenerateLinkOpts
 // Without an ErrorHandler, failures get plain text that reveals nothing of
 // the API's answer: 400 for a [*ValidationError], 403 for other errors from
 // Pick; for the call's errors, which [slog.Default] logs, 503 for
-// [ErrRateLimited], 504 for [context.DeadlineExceeded] and 502 for the
-// rest. A request whose context was cancelled (the browser left) gets none.
+// [ErrRateLimited] and [context.Canceled] (the browser left, or the server
+// is shutting down), 504 for [context.DeadlineExceeded] and 502 for the
+// rest.
 type Redirector struct {
 	Links LinkGenerator                                 // usually a *Client
 	Pick  func(*http.Request) (GenerateLinkOpts, error) // the options for the signed-in user, or why not
 
 	// ErrorHandler, if set, answers every failure of Pick or of the call,
-	// given the error as it is (a browser that has gone needs no answer):
-	// log it and render your own page, or redirect to sign in, say.
+	// given the error as it is: log it and render your own page, or
+	// redirect to sign in, say.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 }
 
@@ -70,9 +71,6 @@ func (h *Redirector) fail(w http.ResponseWriter, r *http.Request, err error, ofC
 		h.ErrorHandler(w, r, err)
 		return
 	}
-	if errors.Is(r.Context().Err(), context.Canceled) {
-		return // the browser has gone: nobody reads an answer
-	}
 	status, text := http.StatusBadGateway, "The Admin Portal is unavailable. Try again shortly."
 	switch {
 	case errors.As(err, new(*ValidationError)):
@@ -83,6 +81,8 @@ func (h *Redirector) fail(w http.ResponseWriter, r *http.Request, err error, ofC
 		status, text = http.StatusServiceUnavailable, "The Admin Portal is busy. Try again shortly."
 	case errors.Is(err, context.DeadlineExceeded):
 		status, text = http.StatusGatewayTimeout, "The Admin Portal did not answer in time. Try again."
+	case errors.Is(err, context.Canceled): // the browser has gone, or the server is shutting down
+		status, text = http.StatusServiceUnavailable, "The request was cancelled. Try again."
 	}
 	if ofCall {
 		slog.Default().ErrorContext(r.Context(), "portal: RedirectHandler: no link", "status", status, "error", err.Error())

@@ -96,7 +96,7 @@ func TestRedirectHandlerFailures(t *testing.T) {
 		{"API refuses", nil, &portal.APIError{StatusCode: 400, Message: apiMessage}, http.StatusBadGateway},
 		{"API down", nil, &portal.APIError{StatusCode: 503, Message: apiMessage}, http.StatusBadGateway},
 		{"network", nil, errors.New("portal: dial tcp: connection refused"), http.StatusBadGateway},
-		{"a generator cancelled on its own", nil, context.Canceled, http.StatusBadGateway},
+		{"a cancelled call", nil, context.Canceled, http.StatusServiceUnavailable},
 	} {
 		g := &stub{link: recordedLink, err: tt.callErr}
 		pick := func(*http.Request) (portal.GenerateLinkOpts, error) {
@@ -200,7 +200,10 @@ func TestErrorHandlerGetsEveryFailure(t *testing.T) {
 	}
 }
 
-func TestRedirectHandlerWritesNothingWhenTheBrowserLeft(t *testing.T) {
+// TestRedirectHandlerAnswersACancelledRequest: a request whose context is
+// cancelled during the call (the browser left, or the server's base
+// context ended at shutdown) gets a 503, never an empty 200.
+func TestRedirectHandlerAnswersACancelledRequest(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &stub{err: fmt.Errorf("portal: %w", context.Canceled)}
@@ -210,9 +213,8 @@ func TestRedirectHandlerWritesNothingWhenTheBrowserLeft(t *testing.T) {
 	})
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequestWithContext(ctx, http.MethodPost, "/admin-portal", nil))
-	assert.False(t, w.Flushed)
-	assert.Empty(t, w.Body.String())
-	assert.Empty(t, w.Header())
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Equal(t, "The request was cancelled. Try again.\n", w.Body.String())
 }
 
 // TestRedirectHandlerWithTheClient runs the handler with a real Client,
@@ -232,5 +234,5 @@ func TestRedirectHandlerWithTheClient(t *testing.T) {
 	assert.Equal(t, "The Admin Portal is unavailable. Try again shortly.\n", string(body))
 	requireNoKey(t, string(body))
 	requireNoKey(t, portal.DefaultLog())
-	assert.Contains(t, portal.DefaultLog(), "Unauthorized: Bearer [REDACTED]", "the log has the masked answer")
+	assert.Contains(t, portal.DefaultLog(), "portal: 401 Unauthorized: [REDACTED]", "the log has the masked answer")
 }

@@ -30,8 +30,8 @@ type settings struct {
 
 // WithBaseURL sets the API's address, for a mock or a proxy, overriding
 // WORKOS_BASE_URL: https, or plain http to localhost or a loopback IP only,
-// and never through a proxy, since the key would travel in clear. A path
-// prefix is kept.
+// since the key would travel in clear, and so the client's own transport
+// sends plain http through no proxy. A path prefix is kept.
 func WithBaseURL(baseURL string) Option {
 	return func(s *settings) error {
 		s.baseURL, s.baseURLFrom = baseURL, "WithBaseURL"
@@ -83,6 +83,8 @@ func (s *settings) endpoint(key string) (*url.URL, error) {
 		rule = "want an absolute https URL, such as " + DefaultBaseURL
 	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		rule = "want no user info, query or fragment"
+	case hidesKey(s.baseURL, key):
+		rule = "want no API key in it, where every log on the way would see it"
 	case u.Scheme == "http" && !isLoopback(u.Hostname()):
 		rule = "plain http is allowed only for localhost and loopback IPs, as the key would cross the " +
 			"network in clear; serve the mock over https (portal-mock -tls), trusted with SSL_CERT_FILE"

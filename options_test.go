@@ -94,6 +94,8 @@ func TestKeyInABaseURLIsMasked(t *testing.T) {
 		"sk_live_" + testKey[len("sk_test_"):], // another key than the client's
 		"http://[" + testKey,                   // does not parse
 		"ftp://x/" + testKey[3:],               // a part of it
+		"https://api.workos.com/" + testKey,    // a path prefix, which every log on the way would see
+		"https://api.workos.com/" + split(testKey, "/"),
 	} {
 		t.Setenv(portal.EnvBaseURL, base)
 		_, err := portal.NewClient(testKey)

@@ -19,22 +19,17 @@ const (
 	maxRetryAfterWait = 20 * time.Second // longer waits return the error, its RetryAfter saying when to come back
 )
 
-// ErrAttemptTimeout means that an attempt had no answer within 30 seconds
-// and was abandoned, before the caller's own deadline. It wraps
-// [context.DeadlineExceeded], as net/http's Client.Timeout error does: to
-// the caller, both mean that the API did not answer in time.
+// ErrAttemptTimeout means that an attempt had no answer within 30 seconds,
+// before the caller's deadline; like net/http's Client.Timeout error, it
+// matches [context.DeadlineExceeded] too.
 var ErrAttemptTimeout = fmt.Errorf("portal: no answer within %v, the bound on each attempt: %w",
 	attemptTimeout, context.DeadlineExceeded)
 
 // retryableStatus reports whether an answer may change on another attempt:
 // a timeout (408, 504), a rate limit (429), a brief outage (500, 502, 503).
 func retryableStatus(code int) bool {
-	switch code {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
-		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
+	return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests ||
+		code >= 500 && code <= 504 && code != http.StatusNotImplemented
 }
 
 // retryableError reports whether a transport error may pass on another
@@ -56,9 +51,11 @@ type retryPolicy struct {
 
 // next returns the wait before the next attempt, or the reason to make none,
 // after attempts that ended with err, which another attempt might pass.
-// timeLeft is the time to the caller's deadline (negative for none), and
-// draw, in [0, 1), the random share of the backoff to wait.
-func (p retryPolicy) next(err error, attempts int, timeLeft time.Duration, draw float64) (time.Duration, string) {
+// timeLeft is the time to the caller's deadline, if it has one, and draw,
+// in [0, 1), the random share of the backoff to wait.
+func (p retryPolicy) next(err error, attempts int, hasDeadline bool, timeLeft time.Duration, draw float64) (
+	time.Duration, string,
+) {
 	if attempts > p.maxRetries {
 		return 0, "no retries left"
 	}
@@ -70,7 +67,7 @@ func (p retryPolicy) next(err error, attempts int, timeLeft time.Duration, draw 
 		}
 		wait = apiErr.RetryAfter
 	}
-	if timeLeft >= 0 && timeLeft < wait {
+	if hasDeadline && timeLeft < wait {
 		return 0, "the wait to retry would outlast the context's deadline"
 	}
 	return wait, ""

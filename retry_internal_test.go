@@ -49,7 +49,7 @@ func TestNext(t *testing.T) {
 		name     string
 		err      error
 		attempts int
-		timeLeft time.Duration
+		timeLeft time.Duration // -1 for no deadline
 		wait     time.Duration
 		reason   string
 	}{
@@ -65,8 +65,9 @@ func TestNext(t *testing.T) {
 		{"just time for the wait", server, 1, 500 * time.Millisecond, 500 * time.Millisecond, ""},
 		{"not quite", server, 1, 500*time.Millisecond - 1, 0, "the wait to retry would outlast the context's deadline"},
 		{"no time at all", server, 1, 0, 0, "the wait to retry would outlast the context's deadline"},
+		{"a deadline past", server, 1, -time.Second, 0, "the wait to retry would outlast the context's deadline"},
 	} {
-		wait, reason := p.next(tt.err, tt.attempts, tt.timeLeft, 0.5)
+		wait, reason := p.next(tt.err, tt.attempts, tt.timeLeft != -1, tt.timeLeft, 0.5)
 		assert.Equal(t, tt.wait, wait, tt.name)
 		assert.Equal(t, tt.reason, reason, tt.name)
 	}

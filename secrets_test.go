@@ -100,6 +100,13 @@ func TestKeyEchoedByTheServerNeverLeaks(t *testing.T) {
 		{"invalid UTF-8 between pieces, in the request ID", 500, func(a string) map[string]string {
 			return map[string]string{"X-Request-Id": split(a, "\xfe")}
 		}, func(string) string { return `{}` }},
+		{"an invisible combining mark between pieces", 400, nil, func(a string) string {
+			return `{"message":"` + split(a, "\u034f") + `"}`
+		}},
+		{"a Hangul filler between pieces", 400, nil, func(a string) string {
+			return `{"message":"` + split(a, "\u3164") + `"}`
+		}},
+		{"dots between pieces", 502, nil, func(a string) string { return "<p>" + split(a, ".") + "</p>" }},
 		{"U+FFFD between pieces", 400, nil, func(a string) string { return `{"message":"` + split(a, "\ufffd") + `"}` }},
 		{"control characters between pieces", 400, nil, func(a string) string {
 			return `{"message":"` + split(a, `\u0001`) + `"}`

@@ -25,9 +25,8 @@ func newTransport(endpoint *url.URL) *http.Transport {
 		// on a new one. A slow but healthy server answers pings as it works.
 		HTTP2: &http.HTTP2Config{SendPingTimeout: 2 * time.Second, PingTimeout: 2 * time.Second},
 	}
-	// net/http offers HTTP/2 to an https proxy itself, then speaks HTTP/1.1
-	// CONNECT to it, which fails with a proxy that took up the offer. So
-	// through such a proxy, the client speaks HTTP/1.1 only.
+	// net/http offers HTTP/2 to an https proxy, then speaks HTTP/1.1 CONNECT,
+	// which fails if the proxy took the offer: so through one, only HTTP/1.1.
 	if proxy, _ := proxyHTTPS(&http.Request{URL: endpoint}); proxy != nil && proxy.Scheme == "https" {
 		tr.Protocols = new(http.Protocols)
 		tr.Protocols.SetHTTP1(true)

@@ -24,7 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const testKey = "sk_test_transport0123456789"
+const testKey = "sk_test_Tq7vXm2LpR9wZk4NbY8c" // random, as a real key is: no word, no run of digits
 
 var okBody = []byte(`{"link":"https://setup.workos.com/portal/launch?token=t"}`)
 

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"cmp"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -60,9 +61,9 @@ func (o GenerateLinkOpts) Validate() error {
 
 // isPageURL reports whether a browser can be sent to s: an absolute http or
 // https URL with a host. Only the scheme and authority go to net/url, which
-// refuses in the rest what browsers take, such as the stray "%" of
-// "https://app.example.com/50%off". What a browser would strip first
-// (control characters, white space at either end) is a mistake: refused.
+// refuses in the rest what browsers take ("https://app.example.com/50%off").
+// What a browser would strip first (control characters, white space at
+// either end) is a mistake: refused.
 func isPageURL(s string) bool {
 	if !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) || strings.TrimSpace(s) != s {
 		return false
@@ -72,5 +73,9 @@ func isPageURL(s string) bool {
 		rest = rest[:end]
 	}
 	u, err := url.Parse(scheme + "://" + rest)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Hostname() != ""
+	if err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Hostname() == "" {
+		return false
+	}
+	_, err = strconv.ParseUint(cmp.Or(u.Port(), "0"), 10, 16) // browsers take no port past 65535
+	return err == nil
 }
