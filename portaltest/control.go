@@ -1,12 +1,13 @@
 package portaltest
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 )
@@ -23,15 +24,11 @@ import (
 //	DELETE /__mock/faults    remove every fault
 //
 // A web page the developer happens to visit must not steer the fake, so
-// cross-site requests are refused (by Origin or Sec-Fetch-Site), and every
-// request that changes something must be application/json, which no form
-// can send and no script can send cross-site without the CORS approval
-// that the fake never gives.
+// ServeHTTP refuses cross-site requests, and every request here that
+// changes something must be application/json, which no form can send and
+// no script can send cross-site without the CORS approval that the fake
+// never gives.
 func (f *Fake) control(w http.ResponseWriter, r *http.Request) {
-	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" || !sameOrigin(r) {
-		messageAnswer(http.StatusForbidden, "Cross-site requests to the control endpoints are refused.").write(w)
-		return
-	}
 	if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); r.Method != http.MethodGet &&
 		mediaType != "application/json" {
 		messageAnswer(http.StatusUnsupportedMediaType,
@@ -42,26 +39,7 @@ func (f *Fake) control(w http.ResponseWriter, r *http.Request) {
 	case "GET /__mock/health":
 		jsonAnswer(http.StatusOK, map[string]string{"status": "ok"}).write(w)
 	case "GET /__mock/requests":
-		if atLeast, err := strconv.Atoi(r.URL.Query().Get("min")); err == nil {
-			timeout, err := time.ParseDuration(cmp.Or(r.URL.Query().Get("timeout"), "30s"))
-			if err != nil || timeout < 0 || timeout > 5*time.Minute {
-				messageAnswer(http.StatusBadRequest, "timeout must be a duration from 0s to 5m, such as 10s").write(w)
-				return
-			}
-			ctx, cancel := context.WithTimeout(r.Context(), timeout)
-			defer cancel()
-			_, _ = f.WaitForRequests(ctx, atLeast) // the fake closing, or the time running out, ends the wait too
-			if r.Context().Err() != nil {
-				return // the caller gave up
-			}
-		}
-		f.mu.Lock()
-		list := struct {
-			Total    int64     `json:"total"`
-			Requests []Request `json:"requests"`
-		}{f.log.total, f.log.snapshot()}
-		f.mu.Unlock()
-		jsonAnswer(http.StatusOK, list).write(w)
+		f.listRequests(w, r)
 	case "POST /__mock/reset":
 		f.Reset()
 		w.WriteHeader(http.StatusNoContent)
@@ -69,8 +47,12 @@ func (f *Fake) control(w http.ResponseWriter, r *http.Request) {
 		var in faultJSON
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFaultJSON))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			messageAnswer(http.StatusBadRequest, "invalid fault JSON: "+err.Error()).write(w)
+		if err := dec.Decode(&in); err != nil || dec.More() {
+			messageAnswer(http.StatusBadRequest, "invalid fault JSON: want one object of the fields below").write(w)
+			return
+		}
+		if in.LatencyMS > int64(time.Hour/time.Millisecond) {
+			messageAnswer(http.StatusBadRequest, "invalid fault JSON: latency_ms is at most an hour").write(w)
 			return
 		}
 		if err := f.InjectFault(in.fault()); err != nil {
@@ -86,19 +68,47 @@ func (f *Fake) control(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// listRequests answers GET /__mock/requests: {"total": n, "requests": [...]},
+// once ?min requests have arrived, or ?timeout passed. It encodes one
+// record at a time, under the lock, and writes it out, so that no list of
+// every record is held in memory, however many such requests come at once.
+func (f *Fake) listRequests(w http.ResponseWriter, r *http.Request) {
+	if q := r.URL.Query(); q.Has("min") {
+		atLeast, err := strconv.Atoi(q.Get("min"))
+		timeout, err2 := time.ParseDuration(cmp.Or(q.Get("timeout"), "30s"))
+		if err != nil || err2 != nil || timeout < 0 || timeout > 5*time.Minute {
+			messageAnswer(http.StatusBadRequest, "min must be a number, and timeout a duration from 0s to 5m, "+
+				"such as ?min=2&timeout=10s").write(w)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		_, _ = f.WaitForRequests(ctx, atLeast) // the fake closing, or the time running out, ends the wait too
+		if r.Context().Err() != nil {
+			return // the caller gave up
+		}
+	}
+	f.mu.Lock()
+	total, records := f.log.total, f.log.inOrder()
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, `{"total":%d,"requests":[`, total)
+	for i, rec := range records {
+		f.mu.Lock()
+		b, _ := json.Marshal(rec)
+		f.mu.Unlock()
+		if i > 0 {
+			_ = bw.WriteByte(',')
+		}
+		_, _ = bw.Write(b)
+	}
+	_, _ = bw.WriteString("]}\n")
+	_ = bw.Flush()
+}
+
 // maxFaultJSON bounds a fault's JSON, and with it the fault's Body.
 const maxFaultJSON = 64 << 10
-
-// sameOrigin reports whether a request carries no Origin (curl, SDKs) or the
-// origin of the address it was sent to.
-func sameOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	return err == nil && u.Host == r.Host && (u.Scheme == "https") == (r.TLS != nil)
-}
 
 // faultJSON is a Fault as POST /__mock/faults takes it, for example
 //

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -89,6 +90,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		messageAnswer(http.StatusMisdirectedRequest, "This mock does not serve the host "+strconv.Quote(r.Host)+
 			": it answers to localhost, loopback IPs and the names given with portal-mock -host or -tls-host, "+
 			"or portaltest.WithHosts.").write(w)
+	case crossSite(r) && r.URL.Path != "/portal/launch": // a link to the portal is opened from the app's page
+		messageAnswer(http.StatusForbidden, "Cross-site requests are refused: a web page must not steer "+
+			"this mock, nor use up its faults; only the portal pages open from another site.").write(w)
 	case r.URL.Path == "/portal/generate_link":
 		f.generateLink(w, r)
 	case r.URL.Path == "/portal/launch":
@@ -103,12 +107,33 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serves reports whether the fake answers to host, a Host header: a
 // rebinding attack sends its own name, which the fake must refuse.
 func (f *Fake) serves(host string) bool {
+	bracketed := strings.HasPrefix(host, "[") // as an IPv6 address must be, and nothing else
 	if name, _, err := net.SplitHostPort(host); err == nil {
 		host = name
+	} else if bracketed {
+		host = strings.TrimSuffix(host[1:], "]")
 	}
-	host = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	if addr, err := netip.ParseAddr(host); bracketed && (err != nil || !addr.Is6()) {
+		return false
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".") // a fully qualified name is the same host
 	ip := net.ParseIP(host)
 	return host == "localhost" || ip != nil && ip.IsLoopback() || f.hosts[host]
+}
+
+// crossSite reports whether a web page of another site sent r: by its
+// Sec-Fetch-Site, or an Origin other than the address it was sent to.
+// SDKs and curl send neither.
+func crossSite(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || u.Host != r.Host || (u.Scheme == "https") != (r.TLS != nil)
 }
 
 // Close ends the injected latencies and the waits for requests under way,
@@ -132,7 +157,7 @@ func (f *Fake) Reset() {
 // on arrival, before any fault acts on it, so that a client that has seen
 // its answer (or its dropped connection) finds it in Requests.
 func (f *Fake) generateLink(w http.ResponseWriter, r *http.Request) {
-	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	key := bearer(r.Header.Get("Authorization"))
 	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	rec := f.record(r, key, body, w.Header().Get("X-Request-Id"))
 	if fault := f.nextFault(); fault != nil {
@@ -199,6 +224,16 @@ func (f *Fake) keepLink(token string, l *issuedLink) {
 		}
 		f.linkTokens = f.linkTokens[1:]
 	}
+}
+
+// bearer returns the key of an Authorization header, whatever the case of
+// its scheme (RFC 9110) and the spaces around the key.
+func bearer(header string) string {
+	scheme, key, _ := strings.Cut(strings.TrimSpace(header), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(key)
 }
 
 func (f *Fake) authorized(key string) bool {

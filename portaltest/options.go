@@ -40,7 +40,7 @@ func WithClock(now func() time.Time) Option {
 func WithHosts(names ...string) Option {
 	return func(f *Fake) {
 		for _, name := range names {
-			f.hosts[strings.ToLower(name)] = true
+			f.hosts[strings.TrimSuffix(strings.ToLower(name), ".")] = true
 		}
 	}
 }

@@ -651,3 +651,131 @@ func TestLongPollEnds(t *testing.T) {
 		assert.ErrorIs(t, err, portaltest.ErrClosed)
 	})
 }
+
+// TestCrossSitePagesCannotSteerTheFake: what a web page of another site can
+// send (a no-cors or text/plain POST) is refused on every path but the
+// portal page, before it is recorded or uses up a fault.
+func TestCrossSitePagesCannotSteerTheFake(t *testing.T) {
+	t.Parallel()
+	fake := portaltest.NewFake("http://fake.test")
+	require.NoError(t, fake.InjectFault(portaltest.Fault{Status: 503}))
+	for _, h := range []map[string]string{
+		{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+		{"Origin": "https://evil.example"},
+		{"Sec-Fetch-Site": "same-site"},
+		{"Origin": "null"},
+	} {
+		for _, method := range []string{http.MethodPost, http.MethodOptions} {
+			req := httptest.NewRequest(method, "http://fake.test/portal/generate_link",
+				strings.NewReader(`{"organization":"org_evil","return_url":"https://evil.example/"}`))
+			req.Header.Set("Content-Type", "text/plain")
+			for k, v := range h {
+				req.Header.Set(k, v)
+			}
+			w := httptest.NewRecorder()
+			fake.ServeHTTP(w, req)
+			assert.Equal(t, http.StatusForbidden, w.Code, "%s %v", method, h)
+		}
+	}
+	assert.Empty(t, fake.Requests(), "nothing recorded")
+	assert.Equal(t, http.StatusServiceUnavailable,
+		serveFake(fake, http.MethodPost, "/portal/generate_link", `{"organization":"org_1"}`).Code,
+		"the fault is still there")
+
+	w := serveFake(fake, http.MethodPost, "/portal/generate_link", `{"organization":"org_1"}`)
+	var out struct{ Link string }
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &out))
+	req := httptest.NewRequest(http.MethodGet, out.Link, nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site") // the app's page sends the browser here
+	req.Header.Set("Sec-Fetch-Mode", "navigate")
+	page := httptest.NewRecorder()
+	fake.ServeHTTP(page, req)
+	assert.Equal(t, http.StatusOK, page.Code, "a link opens from another site")
+}
+
+// TestRecordsKeepNoKeyHoweverItComes sends the key in every place and
+// spelling a careless or hostile client might: no record keeps 8 of its
+// characters in a row.
+func TestRecordsKeepNoKeyHoweverItComes(t *testing.T) {
+	t.Parallel()
+	const key = "sk_test_SecretKey123456"
+	srv := portaltest.Start(t, portaltest.WithAPIKey(key))
+	send := func(header map[string]string, body string) {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/portal/generate_link", strings.NewReader(body))
+		require.NoError(t, err)
+		for k, v := range header {
+			req.Header[k] = []string{v} // as sent, not canonicalised
+		}
+		resp, err := newHTTPClient(t).Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	plain := `{"organization":"org_123"}`
+	send(map[string]string{"Authorization": "bearer " + key, "X-Api-Key": key}, plain)
+	send(map[string]string{"Authorization": "Bearer  " + key + " "}, `{"organization":"org_123","return_url":"`+key+`"}`)
+	send(map[string]string{"X-Api-Key": key}, plain)
+	send(map[string]string{"X-Forwarded-Authorization": "Bearer " + key}, plain)
+	send(map[string]string{"Authorization": "Bearer " + key},
+		`{"organization":"org_123","success_url":"https://x.example/?k=sk_test_\u0053ecretKey123456"}`)
+	send(map[string]string{"Authorization": "Bearer " + key, key: "1"}, plain)
+	send(map[string]string{"Authorization": "Bearer " + key}, `{"organization":"org_123","intent":"`+key[:12]+`"}`)
+	send(map[string]string{"Authorization": "Token " + key}, `{"organization":"`+key+`"}`)
+
+	raw, err := json.Marshal(srv.Requests())
+	require.NoError(t, err)
+	require.Len(t, srv.Requests(), 8)
+	for i := 0; i+8 <= len(key); i++ {
+		assert.NotContains(t, strings.ToLower(string(raw)), strings.ToLower(key[i:i+8]))
+	}
+	assert.Equal(t, http.StatusCreated, srv.Requests()[0].Status, "a lower-case bearer is a bearer")
+	assert.Equal(t, http.StatusCreated, srv.Requests()[1].Status, "and the spaces around the key do not count")
+}
+
+// TestManySmallHeadersAreBounded: a record keeps 64 header values at most,
+// counted with what each takes in memory.
+func TestManySmallHeadersAreBounded(t *testing.T) {
+	t.Parallel()
+	fake := portaltest.NewFake("http://fake.test")
+	req := httptest.NewRequest(http.MethodPost, "http://fake.test/portal/generate_link", strings.NewReader(`{}`))
+	for i := range 2500 {
+		req.Header.Add(fmt.Sprintf("X-%04d", i), "")
+	}
+	fake.ServeHTTP(httptest.NewRecorder(), req)
+	values := 0
+	for _, v := range fake.Requests()[0].Header {
+		values += len(v)
+	}
+	assert.Equal(t, 64, values)
+}
+
+func TestControlRefusesMalformedRequests(t *testing.T) {
+	t.Parallel()
+	fake := portaltest.NewFake("http://fake.test")
+	for _, tt := range []struct{ method, target, body string }{
+		{http.MethodPost, "/__mock/faults", `{"status":503} garbage`},
+		{http.MethodPost, "/__mock/faults", `{"status":503}{"status":500}`},
+		{http.MethodPost, "/__mock/faults", `{"latency_ms":9223372036854775807}`},
+		{http.MethodGet, "/__mock/requests?min=abc", ""},
+		{http.MethodGet, "/__mock/requests?min=99999999999999999999", ""},
+		{http.MethodGet, "/__mock/requests?min=1&timeout=soon", ""},
+	} {
+		w := serveFake(fake, tt.method, tt.target, tt.body)
+		assert.Equal(t, http.StatusBadRequest, w.Code, "%s %s %s", tt.method, tt.target, tt.body)
+	}
+	created := serveFake(fake, http.MethodPost, "/portal/generate_link", `{"organization":"org_1"}`)
+	assert.Equal(t, http.StatusCreated, created.Code, "no fault was added")
+	for _, host := range []string{"[localhost]", "[127.0.0.1]", "attacker.example.", "[attacker.example]:80"} {
+		req := httptest.NewRequest(http.MethodGet, "http://fake.test/__mock/health", nil)
+		req.Host = host
+		w := httptest.NewRecorder()
+		fake.ServeHTTP(w, req)
+		assert.Equal(t, http.StatusMisdirectedRequest, w.Code, host)
+	}
+	for _, host := range []string{"localhost.", "LOCALHOST", "fake.test.", "[::1]", "[::1]:8484"} {
+		req := httptest.NewRequest(http.MethodGet, "http://fake.test/__mock/health", nil)
+		req.Host = host
+		w := httptest.NewRecorder()
+		fake.ServeHTTP(w, req)
+		assert.Equal(t, http.StatusOK, w.Code, host)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -81,10 +82,10 @@ func (l *requestLog) reset() {
 // key first, then cut short, and copied, so that no cut leaves a piece of
 // the key and no record keeps the whole request alive.
 func (f *Fake) record(r *http.Request, key string, body []byte, requestID string) *Request {
-	text := scrub(string(body), key)
+	keys := secrets{key, f.apiKey}
 	rec := &Request{Time: f.now(), Method: r.Method, Path: r.URL.Path, Proto: r.Proto, RequestID: requestID,
-		Header: recordHeader(r.Header, key), Body: strings.Clone(truncate(text, maxRecordedBody)),
-		BodyTruncated: len(text) > maxRecordedBody, Opts: readOpts(body, key)}
+		Header: recordHeader(r.Header, keys), Body: keys.cut(string(body), maxRecordedBody),
+		BodyTruncated: len(body) > maxRecordedBody, Opts: readOpts(body, keys)}
 	if key != "" {
 		rec.Key = Fingerprint(key)
 	}
@@ -104,37 +105,40 @@ func (f *Fake) record(r *http.Request, key string, body []byte, requestID string
 	return rec
 }
 
-// recordHeader copies the headers of a request but for its credentials,
-// scrubbed of key, up to maxRecordedHeader bytes of values.
-func recordHeader(h http.Header, key string) http.Header {
+// recordHeader copies the headers of a request but for its credentials
+// (Cookie, and any *Authorization), scrubbed of keys, up to
+// maxRecordedHeader bytes as they take in memory, and 64 values.
+func recordHeader(h http.Header, keys secrets) http.Header {
 	out := http.Header{}
-	size := 0
+	size, count := 0, 0
 	for _, name := range slices.Sorted(maps.Keys(h)) {
-		if name == "Authorization" || name == "Proxy-Authorization" || name == "Cookie" {
+		if name == "Cookie" || strings.Contains(strings.ToLower(name), "authorization") {
 			continue
 		}
 		for _, v := range h[name] {
-			if size += len(name) + len(v); size > maxRecordedHeader {
+			// A value costs its name, its text and a string header besides.
+			if size, count = size+len(name)+len(v)+32, count+1; size > maxRecordedHeader || count > 64 {
 				return out
 			}
-			out[name] = append(out[name], scrub(v, key))
+			scrubbed := keys.cut(name, maxRecordedHeader)
+			out[scrubbed] = append(out[scrubbed], keys.cut(v, maxRecordedHeader))
 		}
 	}
 	return out
 }
 
 // readOpts reads the fields of a body that is a JSON object, scrubbed of
-// key, keeping at most 4 KiB of their text, as for the body.
-func readOpts(body []byte, key string) Opts {
+// keys, keeping at most 4 KiB of their text, as for the body.
+func readOpts(body []byte, keys secrets) Opts {
 	var members map[string]json.RawMessage
 	if json.Unmarshal(body, &members) != nil {
 		return Opts{}
 	}
 	room := maxRecordedBody
 	keep := func(s string) string {
-		s = truncate(scrub(s, key), room)
-		room -= len(s)
-		return strings.Clone(s)
+		s = keys.cut(s, room)
+		room -= min(len(s), room)
+		return s
 	}
 	text := func(name string) string {
 		var s string
@@ -164,7 +168,7 @@ func (f *Fake) finish(rec *Request, key string, a *answer, fault, link string) {
 	defer f.mu.Unlock()
 	rec.Fault, rec.Link = fault, link
 	if a != nil {
-		rec.Status, rec.Response = a.status, strings.Clone(truncate(scrub(a.body, key), maxRecordedBody))
+		rec.Status, rec.Response = a.status, secrets{key, f.apiKey}.cut(a.body, maxRecordedBody)
 	}
 }
 
@@ -175,6 +179,16 @@ func (f *Fake) Requests() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.log.snapshot()
+}
+
+// inOrder returns the records kept, oldest first. They are shared: read
+// them under the fake's lock.
+func (l *requestLog) inOrder() []*Request {
+	out := make([]*Request, 0, len(l.ring))
+	for i := range l.ring {
+		out = append(out, l.ring[(l.next+i)%len(l.ring)])
+	}
+	return out
 }
 
 func (l *requestLog) snapshot() []Request {
@@ -230,17 +244,27 @@ func Fingerprint(key string) string {
 	return "sha256:" + hex.EncodeToString(sum[:6])
 }
 
-// scrub masks key wherever it appears in s.
-func scrub(s, key string) string {
-	if key == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, key, "[REDACTED]")
-}
+// secrets are the keys that the fake must not record: the one a request
+// presented, and the one it accepts.
+type secrets []string
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// keyShaped matches text that has the form of an API key, in any case, as
+// a header's name takes.
+var keyShaped = regexp.MustCompile(`(?i)sk_[a-z]+_[0-9a-z]{4,}`)
+
+// cut returns a copy of the first limit bytes of s, masked before it is
+// cut, so that no cut leaves a piece of a key: anything shaped like a key,
+// and every 8 characters in a row of a secret (all of a shorter one),
+// become [REDACTED]. Only the start of s is read, so that a large body
+// costs no more than a small one.
+func (k secrets) cut(s string, limit int) string {
+	s = s[:min(len(s), limit+1024)] // far longer than a key
+	s = keyShaped.ReplaceAllString(s, "[REDACTED]")
+	for _, key := range k {
+		run := min(8, len(key))
+		for i := 0; run > 0 && i+run <= len(key); i++ {
+			s = strings.ReplaceAll(s, key[i:i+run], "[REDACTED]")
+		}
 	}
-	return s[:n]
+	return strings.Clone(s[:min(len(s), limit)])
 }

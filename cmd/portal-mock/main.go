@@ -126,9 +126,10 @@ func checkHealth(ctx context.Context, addr string) error {
 			problems = append(problems, err.Error())
 			continue
 		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			return nil
+		if resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"status":"ok"`) {
+			return nil // portal-mock itself, not whatever else answers 200
 		}
 		problems = append(problems, scheme+": "+resp.Status)
 	}
@@ -181,6 +182,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !*useTLS && (len(tlsHosts) > 0 || *certOut != "") {
 		return errors.New("-tls-host and -tls-cert-out need -tls")
 	}
+	for _, name := range append(tlsHosts, hosts...) {
+		if net.ParseIP(name) == nil && (name == "" || strings.ContainsAny(name, ":/[]@ ")) {
+			return fmt.Errorf("-host or -tls-host %q: want a host name or an IP address, without scheme or port", name)
+		}
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -216,7 +222,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	opts = append(opts, portaltest.WithHosts(append(tlsHosts, hosts...)...))
 	fake := portaltest.NewFake(baseURL, opts...)
-	logger := log.New(stderr, "", log.LstdFlags|log.Lmicroseconds)
+	logs := newLogWriter(stderr)
+	defer logs.Close()
+	logger := log.New(logs, "", log.LstdFlags|log.Lmicroseconds)
 	srv := &http.Server{
 		Handler:           logRequests(logger, fake),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -261,45 +269,3 @@ func publicAddr(addr net.Addr, names []string) string {
 	}
 	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }
-
-// logRequests logs one line per request: method, path, status (or
-// "dropped"), duration and request ID. It logs no header, so that no key
-// reaches a CI log.
-func logRequests(logger *log.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() {
-			status := "dropped"
-			if sw.status != 0 {
-				status = strconv.Itoa(sw.status)
-			}
-			logger.Printf("%s %s %s %s %s", r.Method, r.URL.Path, status, time.Since(start).Round(time.Microsecond),
-				w.Header().Get("X-Request-Id"))
-		}()
-		next.ServeHTTP(sw, r)
-	})
-}
-
-// statusWriter remembers the status written; Unwrap lets the fake drop the
-// connection under it.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

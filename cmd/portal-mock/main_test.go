@@ -437,6 +437,21 @@ func TestMemoryIsBounded(t *testing.T) {
 	send(400, "/portal/generate_link", `{"organization":"org_1"}`, map[string]string{
 		"Authorization": "Bearer sk_test_x", "X-Big": strings.Repeat("h", 1<<20)})
 	peakNow("headers")
+	many := map[string]string{} // 15 KiB of them, under the 16 KiB the server reads
+	for i := range 1400 {
+		many[fmt.Sprintf("X-%04d", i)] = ""
+	}
+	send(1000, "/portal/generate_link", "<"+strings.Repeat("<", 12<<10), many) // small headers, and text that JSON escapes
+	peakNow("many small headers")
+	var polls sync.WaitGroup
+	for range 4 { // at once, as a CI job's parallel tests might ask
+		polls.Go(func() { m.do(t, http.MethodGet, "/__mock/requests?min=1000000&timeout=2s", "") })
+	}
+	for range 4 {
+		polls.Go(func() { m.do(t, http.MethodGet, "/__mock/requests", "") })
+	}
+	polls.Wait()
+	peakNow("8 lists of the records at once")
 	send(2000, "/portal/generate_link", `{"organization":"org_1","return_url":"https://x.example/`+
 		strings.Repeat("a", 100<<10-100)+`"}`, key)
 	peakNow("links")
@@ -447,7 +462,7 @@ func TestMemoryIsBounded(t *testing.T) {
 	send(20000, "/portal/generate_link", `{"organization":"org_1","intent":"audit_logs"}`, key)
 
 	total, _ := m.requests(t, 0)
-	assert.Equal(t, int64(22120), total, "the requests with a megabyte of headers were refused before the fake")
+	assert.Equal(t, int64(23120), total, "the requests with a megabyte of headers were refused before the fake")
 	_, body := m.do(t, http.MethodGet, "/__mock/requests", "")
 	assert.Less(t, len(body), 8<<20, "GET /__mock/requests")
 	kb, err := peakRSS(m.cmd.Process.Pid)
@@ -467,6 +482,54 @@ func peakRSS(pid int) (int, error) {
 		return 0, errors.New("no VmHWM line")
 	}
 	return strconv.Atoi(string(peak[1]))
+}
+
+// TestStandardErrorThatNobodyReads: a harness that pipes the mock's
+// standard error and never reads it (a full pipe) holds neither a request
+// nor the shutdown; the lines that could not be written are dropped.
+func TestStandardErrorThatNobodyReads(t *testing.T) {
+	t.Parallel()
+	unread, pipe, err := os.Pipe()
+	require.NoError(t, err)
+	defer unread.Close()
+	cmd := exec.Command(binary, "-addr", "127.0.0.1:0")
+	cmd.Stderr = pipe
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	pipe.Close()
+	m := &mock{cmd: cmd, client: &http.Client{Transport: &http.Transport{}, Timeout: 5 * time.Second}}
+	defer m.client.CloseIdleConnections()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	m.URL = regexp.MustCompile(`https?://\S+`).FindString(line)
+	for range 3000 { // some 300 KB of log lines, far more than a pipe holds
+		status, _ := m.do(t, http.MethodGet, "/__mock/health", "")
+		require.Equal(t, http.StatusOK, status)
+	}
+	code, took := m.stop(t, syscall.SIGTERM)
+	assert.Zero(t, code)
+	assert.Less(t, took, 5*time.Second)
+}
+
+// TestLogHoldsNoPathOfTheClients: a path is logged only when it is one of
+// the mock's routes, so that neither a key in a path nor a forged line
+// reaches the log.
+func TestLogHoldsNoPathOfTheClients(t *testing.T) {
+	t.Parallel()
+	m := startMock(t, "")
+	for _, path := range []string{"/portal/sk_test_InThePath0123", "/x%0a2026/01/01%2000:00:00%20FORGED"} {
+		status, _ := m.do(t, http.MethodGet, path, "")
+		assert.Equal(t, http.StatusNotFound, status)
+	}
+	m.do(t, http.MethodGet, "/__mock/health", "")
+	code, _ := m.stop(t, syscall.SIGTERM)
+	require.Zero(t, code)
+	logs := m.stderr.String()
+	assert.NotContains(t, logs, "InThePath")
+	assert.NotContains(t, logs, "FORGED")
+	assert.Contains(t, logs, "GET (another path) 404")
+	assert.Contains(t, logs, "GET /__mock/health 200")
 }
 
 // TestKeyFromTheEnvironment: PORTAL_MOCK_API_KEY gives the one key to
@@ -607,6 +670,8 @@ func TestFlags(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
 		{"-org", "acme"}, {"-nope"}, {"extra"}, {"-addr", "256.0.0.1:99999"}, {"-tls-host", "x"},
+		{"-host", ""}, {"-host", "portal-mock:8484"}, {"-host", "http://portal-mock"}, {"-host", "a/b"},
+		{"-tls", "-tls-host", "[::1]"},
 	} {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), args, &stdout, &stderr)
