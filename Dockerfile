@@ -6,9 +6,10 @@
 #   CGO_ENABLED=0 go build -o ctx/linux/amd64/portal-mock ./cmd/portal-mock
 #   podman build --platform linux/amd64 -f Dockerfile -t portal-mock ctx
 #
-# Flags after the image name go to portal-mock: -host portal-mock for a CI
-# service of that name, say, or -tls -tls-host portal-mock -tls-cert-out
-# /certs/portal-mock.pem with a volume at /certs.
+# Flags after the image name go to portal-mock: -tls -tls-host portal-mock
+# -tls-cert-out /certs/portal-mock.pem, with a volume at /certs, for a CI
+# service of that name (the Go client takes plain http to loopback only),
+# or -host portal-mock for SDKs that take plain http.
 FROM scratch
 ARG TARGETPLATFORM
 USER 65532:65532

@@ -13,7 +13,8 @@
 // or only the key in PORTAL_MOCK_API_KEY (or -api-key, which every local
 // user can read in the process list). It answers only requests whose Host
 // is localhost, a loopback IP, or a name given with -host or -tls-host, so
-// that a web page whose name rebinds to 127.0.0.1 cannot reach it; the first
+// that a web page whose name rebinds to 127.0.0.1 cannot reach it, and
+// refuses cross-site requests on every path but the portal page; the first
 // such name is the host of the links it issues.
 //
 // With -tls it serves HTTPS (HTTP/2 too) with a certificate it makes at
@@ -42,8 +43,8 @@
 //	Java/Kotlin    no                     WorkOS(apiKey, apiBaseUrl = url), or WorkOS.builder().apiBaseUrl(url)
 //	.NET           no                     new WorkOSClient(new WorkOSOptions { ApiKey = key, ApiBaseURL = url })
 //
-// Node takes a host, not a URL, and needs Node 22.11 or later (10.14 and
-// later of @workos-inc/node). Ruby keeps only the host and port of its URL.
+// Node takes a host, not a URL, and recent versions of @workos-inc/node
+// need Node 22.11 or later. Ruby drops the path of its URL.
 package main
 
 import (

@@ -45,7 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, portal.ErrNoAPIKey) {
 		fake := portaltest.NewServer()
 		defer fake.Close()
-		fmt.Fprintf(stderr, "No %s set: asking an embedded fake of the API.\n", portal.EnvAPIKey)
+		fmt.Fprintf(stderr, "No %s set: asking an embedded fake of the API, which stops with this program, "+
+			"so its link is for show (run portal-mock for one that stays).\n", portal.EnvAPIKey)
 		client, err = fake.Client()
 	}
 	if err != nil {
