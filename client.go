@@ -167,7 +167,7 @@ func (c *Client) attempt(ctx context.Context, body []byte, idempotencyKey string
 		return nil, retryableError(ctx, err), transportError(err, key)
 	}
 	status := resp.StatusCode
-	requestID := clean(resp.Header.Get("X-Request-Id"), key)
+	requestID := resp.Header.Get("X-Request-Id") // cleaned for an error only: a success does not show it
 	if status < 200 || status > 299 {
 		apiErr := newAPIError(status, requestID, data, key)
 		apiErr.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -178,8 +178,8 @@ func (c *Client) attempt(ctx context.Context, body []byte, idempotencyKey string
 	}
 	// Whatever is wrong with a 2xx answer, asking again would get the same.
 	if err := json.Unmarshal(data, &out); err != nil || len(data) > maxBody || !isPageURL(out.Link) {
-		return nil, false, &APIError{StatusCode: status, RequestID: requestID, Message: "the body is not a JSON " +
-			"object of at most 64 KiB with an http or https link: " + clean(string(data), key)}
+		return nil, false, &APIError{StatusCode: status, RequestID: clean(requestID, key), Message: "the body is " +
+			"not a JSON object of at most 64 KiB with an http or https link: " + clean(string(data), key)}
 	}
 	return &Link{Link: out.Link}, false, nil
 }

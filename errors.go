@@ -113,9 +113,9 @@ func (e *APIError) Is(target error) bool {
 const maxServerText = 512
 
 // newAPIError builds the error for an answer outside 2xx, in any of the
-// shapes the API and the proxies before it use; requestID is cleaned.
+// shapes the API and the proxies before it use.
 func newAPIError(status int, requestID string, body []byte, key string) *APIError {
-	e := &APIError{StatusCode: status, RequestID: requestID}
+	e := &APIError{StatusCode: status, RequestID: clean(requestID, key)}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return e
