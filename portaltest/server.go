@@ -14,6 +14,12 @@
 //	// ... exercise the code under test with client ...
 //	reqs := srv.Requests()
 //
+// A web page on the developer's machine must not reach it: it answers only
+// requests whose Host is localhost, a loopback IP, its own host or a name of
+// [WithHosts] (against DNS rebinding), and refuses cross-site requests on
+// every path but the portal page. What it keeps is bounded, whatever
+// arrives.
+//
 // cmd/portal-mock serves the same fake to CI jobs in any language; its
 // control endpoints under /__mock/ are served here too.
 package portaltest
