@@ -137,7 +137,7 @@ func readOpts(body []byte, keys secrets) Opts {
 	room := maxRecordedBody
 	keep := func(s string) string {
 		s = keys.cut(s, room)
-		room -= min(len(s), room)
+		room -= len(s) // cut keeps at most room bytes
 		return s
 	}
 	text := func(name string) string {

@@ -143,6 +143,23 @@ func (m *mock) do(t *testing.T, method, path, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// generateLink asks the mock for a link for org_1 with key, and returns
+// the status it answers.
+func (m *mock) generateLink(key string) (int, error) {
+	body := strings.NewReader(`{"organization":"org_1"}`)
+	req, err := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link", body)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := m.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
 // requests returns the mock's record, once at least min requests arrived.
 func (m *mock) requests(t *testing.T, atLeast int) (total int64, reqs []map[string]any) {
 	t.Helper()
@@ -278,12 +295,8 @@ func TestRecordsNeverHoldAKey(t *testing.T) {
 	t.Parallel()
 	m := startMock(t, "", "-api-key", "sk_test_the_right_key")
 	for _, key := range []string{"sk_live_pasted_by_mistake", "sk_test_the_right_key"} {
-		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link",
-			strings.NewReader(`{"organization":"org_1"}`))
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := m.client.Do(req)
+		_, err := m.generateLink(key)
 		require.NoError(t, err)
-		resp.Body.Close()
 	}
 	_, body := m.do(t, http.MethodGet, "/__mock/requests", "")
 	assert.NotContains(t, body, "pasted_by_mistake")
@@ -352,11 +365,7 @@ func TestDropIsRecordedBeforeTheClientSeesIt(t *testing.T) {
 	for round := 1; round <= 100; round++ {
 		status, _ := m.do(t, http.MethodPost, "/__mock/faults", `{"drop":true}`)
 		require.Equal(t, http.StatusNoContent, status)
-		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link",
-			strings.NewReader(`{"organization":"org_1"}`))
-		req.Header.Set("Authorization", "Bearer sk_test_x")
-		if resp, err := m.client.Do(req); err == nil {
-			resp.Body.Close()
+		if _, err := m.generateLink("sk_test_x"); err == nil {
 			t.Fatal("the connection was answered, not dropped")
 		}
 		status, body := m.do(t, http.MethodGet, "/__mock/requests", "")
@@ -374,13 +383,7 @@ func TestShutdownEndsLatencies(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, status)
 	held := make(chan error)
 	go func() {
-		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link",
-			strings.NewReader(`{"organization":"org_1"}`))
-		req.Header.Set("Authorization", "Bearer sk_test_x")
-		resp, err := m.client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-		}
+		_, err := m.generateLink("sk_test_x")
 		held <- err
 	}()
 	m.requests(t, 1) // the request is in, and held
@@ -555,13 +558,9 @@ func TestKeyFromTheEnvironment(t *testing.T) {
 	}
 	defer m.client.CloseIdleConnections()
 	for key, want := range map[string]int{"sk_test_from_the_environment": 201, "sk_test_another": 401} {
-		req, _ := http.NewRequest(http.MethodPost, m.URL+"/portal/generate_link",
-			strings.NewReader(`{"organization":"org_1"}`))
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := m.client.Do(req)
+		status, err := m.generateLink(key)
 		require.NoError(t, err)
-		resp.Body.Close()
-		assert.Equal(t, want, resp.StatusCode, key)
+		assert.Equal(t, want, status, key)
 	}
 	if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid)); err == nil {
 		assert.NotContains(t, string(cmdline), "from_the_environment")
