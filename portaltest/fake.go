@@ -198,7 +198,10 @@ func (f *Fake) answer(method, key string, body []byte, readErr error) (a *answer
 	case refusal != nil:
 		return refusal, ""
 	case !f.exists(req.Organization):
-		return messageAnswer(http.StatusBadRequest, "Organization not found: '"+req.Organization+"'."), ""
+		// The text the real API gave (workos-ruby's recorded generate_link_invalid.yml, and the Node
+		// SDK's fixture), not the spec's example, which matches a recording of another endpoint.
+		return messageAnswer(http.StatusBadRequest,
+			"Could not find an organization with the id, "+req.Organization+"."), ""
 	}
 	token := rand.Text() + rand.Text()
 	f.keepLink(token, &issuedLink{organization: req.Organization, intent: req.Intent,

@@ -261,7 +261,7 @@ func TestClientAgainstTheBinary(t *testing.T) {
 	var apiErr *portal.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t,
-		"portal: 400 Bad Request: Organization not found: 'org_789'. [request ID "+apiErr.RequestID+"]",
+		"portal: 400 Bad Request: Could not find an organization with the id, org_789. [request ID "+apiErr.RequestID+"]",
 		err.Error())
 
 	// A fault, then the record of it and of the retry that passed it.

@@ -1,6 +1,6 @@
-// The Go snippet of the WorkOS documentation page this project was made
-// from (shared/SEED-admin-portal-audit-logs.txt), with its import path
-// changed to this module's. Two lines are added, marked below: Go refuses
+// The Go snippet of the WorkOS documentation page "View Audit Log events for
+// an organization in the WorkOS Admin Portal" (workos.com/docs, Audit Logs,
+// Admin Portal), with its import path changed to this module's. Two lines are added, marked below: Go refuses
 // a variable that is declared and not used, so the snippet needs a use of
 // link to compile.
 package main
