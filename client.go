@@ -11,6 +11,7 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"strconv"
@@ -88,41 +89,50 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 // GenerateLink asks the API for a link for opts. Options that break a rule
 // are a [*ValidationError] and nothing is sent; an answer outside 2xx is an
 // [*APIError]. Failures that may pass are retried within ctx's deadline,
-// with one Idempotency-Key; a [*RetryError] says why retries stopped.
+// with one Idempotency-Key; a [*RetryError] says why retries stopped. The
+// text of every error it returns is safe to log: printable, on one line of
+// at most 1 KB, without the key.
 func (c *Client) GenerateLink(ctx context.Context, opts GenerateLinkOpts) (*Link, error) {
 	if c == nil || c.secret == nil || ctx == nil {
 		return nil, errors.New("portal: GenerateLink needs a Client from NewClient and a context")
 	}
-	if err := opts.Validate(); err != nil {
+	key := c.secret()
+	link, err := c.generateLink(ctx, opts, key)
+	return link, safe(err, key) // the one way out for every error
+}
+
+// generateLink validates opts, then makes attempts until one succeeds or
+// the retry policy says stop.
+func (c *Client) generateLink(ctx context.Context, opts GenerateLinkOpts, key string) (*Link, error) {
+	if err := opts.validate(key); err != nil {
 		return nil, err
 	}
 	body, _ := json.Marshal(opts) // strings, which cannot fail to encode
 	idempotencyKey := rand.Text() // 128 random bits, the same for every attempt
 	var retried error             // the failure that the attempt under way retries
 	for attempts := 1; ; attempts++ {
-		link, retryable, err := c.attempt(ctx, body, idempotencyKey)
+		link, retryable, err := c.attempt(ctx, body, key, idempotencyKey)
+		err = safe(err, key) // already, as a RetryError shows it
 		switch {
 		case err == nil:
 			return link, nil
-		case !retryable && retried != nil && ctx.Err() != nil:
-			reason := "the context ended attempt " + strconv.Itoa(attempts) + ": " + ctx.Err().Error()
-			return nil, &RetryError{Attempts: attempts, Reason: reason, Err: retried, ContextErr: ctx.Err()}
-		case !retryable:
+		case !retryable && retried != nil && ctx.Err() != nil: // the context ended a retry
+			return nil, &RetryError{Attempts: attempts, Reason: ctx.Err(), Err: retried}
+		case !retryable || c.retry.maxRetries == 0: // final, or no retry was ever possible
 			return nil, err
 		}
 		retried = err
 		deadline, hasDeadline := ctx.Deadline()
-		wait, reason := c.retry.next(err, attempts, hasDeadline, time.Until(deadline), mrand.Float64())
-		if reason != "" {
-			return nil, &RetryError{Attempts: attempts, Reason: reason, Err: err}
+		wait, stop := c.retry.next(err, attempts, hasDeadline, time.Until(deadline), mrand.Float64())
+		if stop != nil {
+			return nil, &RetryError{Attempts: attempts, Reason: stop, Err: err}
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			reason := "the context ended the wait to retry: " + ctx.Err().Error()
-			return nil, &RetryError{Attempts: attempts, Reason: reason, Err: err, ContextErr: ctx.Err()}
+			return nil, &RetryError{Attempts: attempts, Reason: ctx.Err(), Err: err}
 		}
 	}
 }
@@ -139,9 +149,10 @@ func (c *Client) CloseIdleConnections() {
 const maxBody = 64 << 10
 
 // attempt makes one request and reads its answer, reporting whether a
-// failure may pass on another attempt.
-func (c *Client) attempt(ctx context.Context, body []byte, idempotencyKey string) (*Link, bool, error) {
-	key := c.secret()
+// failure may pass on another attempt. Whatever the server does, it
+// returns within ctx's deadline and the attempt's bound: the answer's body
+// is closed when either ends, which ends any read of it.
+func (c *Client) attempt(ctx context.Context, body []byte, key, idempotencyKey string) (*Link, bool, error) {
 	attemptCtx, cancel := context.WithTimeout(ctx, attemptTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(attemptCtx, http.MethodPost, c.endpoint, bytes.NewReader(body))
@@ -156,15 +167,26 @@ func (c *Client) attempt(ctx context.Context, body []byte, idempotencyKey string
 	}
 	resp, err := c.send(req)
 	var data []byte
-	if err == nil { // read it all, as a connection that breaks mid-answer may give one on the next attempt
+	if err == nil {
 		defer resp.Body.Close()
-		data, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+		stop := context.AfterFunc(attemptCtx, func() { _ = resp.Body.Close() })
+		defer stop()
+		// A 1xx that net/http hands over is a 101, whose body is the raw
+		// connection: there is no answer to read. Anything else is read
+		// whole, as a connection that breaks mid-answer may give one on the
+		// next attempt.
+		if resp.StatusCode >= 200 {
+			data, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+		}
 	}
 	if err != nil {
 		if ctx.Err() == nil && attemptCtx.Err() != nil {
 			return nil, true, ErrAttemptTimeout
 		}
-		return nil, retryableError(ctx, err), transportError(err, key)
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) { // the body's closing cut a read no context governs
+			err = fmt.Errorf("%w: %w", ctx.Err(), err)
+		}
+		return nil, retryableError(ctx, err), fmt.Errorf("portal: %w", err)
 	}
 	status := resp.StatusCode
 	requestID := resp.Header.Get("X-Request-Id") // cleaned for an error only: a success does not show it
@@ -177,19 +199,19 @@ func (c *Client) attempt(ctx context.Context, body []byte, idempotencyKey string
 		Link string `json:"link"`
 	}
 	// Whatever is wrong with a 2xx answer, asking again would get the same.
-	if err := json.Unmarshal(data, &out); err != nil || len(data) > maxBody || !isPageURL(out.Link) {
-		return nil, false, &APIError{StatusCode: status, RequestID: clean(requestID, key), Message: "the body is " +
-			"not a JSON object of at most 64 KiB with an http or https link: " + clean(string(data), key)}
+	// Its body is not quoted: it may hold a live link.
+	if err := json.Unmarshal(data, &out); err != nil || len(data) > maxBody || !isLink(out.Link) {
+		return nil, false, &APIError{StatusCode: status, RequestID: clean(requestID, key),
+			Message: "the body (" + strconv.Itoa(len(data)) + " bytes) is not a JSON object of at most 64 KiB " +
+				"with an http or https link"}
 	}
 	return &Link{Link: out.Link}, false, nil
 }
 
-// transportError wraps a transport error, unless its text quotes the key,
-// as some of net/http's errors quote what a server sent: the wrapped error
-// would hand it out.
-func transportError(err error, key string) error {
-	if hidesKey(err.Error(), key) {
-		return errors.New("portal: the transport failed with an error that quotes the API key: " + redacted)
-	}
-	return fmt.Errorf("portal: %w", err)
+// isLink reports whether the API's answer holds a link a browser can be
+// sent to: an absolute http or https URL with a host.
+func isLink(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		!strings.ContainsAny(s, " \t\r\n")
 }

@@ -5,53 +5,46 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Sentinel errors that [errors.Is] matches against an [*APIError] by its
 // HTTP status, as in errors.Is(err, portal.ErrRateLimited).
 var (
-	ErrBadRequest      error = &statusError{"portal: bad request", 400, 400}  // such as an unknown organization
-	ErrUnauthorized    error = &statusError{"portal: unauthorized", 401, 401} // a missing, wrong or revoked key
-	ErrForbidden       error = &statusError{"portal: forbidden", 403, 403}
-	ErrNotFound        error = &statusError{"portal: not found", 404, 404}
-	ErrUnprocessable   error = &statusError{"portal: unprocessable entity", 422, 422} // the API refused a field
-	ErrRateLimited     error = &statusError{"portal: rate limited", 429, 429}         // see APIError.RetryAfter
-	ErrServer          error = &statusError{"portal: server error", 500, 599}
-	ErrInvalidResponse error = &statusError{"portal: invalid response", 200, 299} // a 2xx without a usable link
+	ErrBadRequest      = errors.New("portal: bad request")          // 400, such as an unknown organization
+	ErrUnauthorized    = errors.New("portal: unauthorized")         // 401: a missing, wrong or revoked key
+	ErrForbidden       = errors.New("portal: forbidden")            // 403
+	ErrNotFound        = errors.New("portal: not found")            // 404
+	ErrUnprocessable   = errors.New("portal: unprocessable entity") // 422: the API refused a field
+	ErrRateLimited     = errors.New("portal: rate limited")         // 429; see APIError.RetryAfter
+	ErrServer          = errors.New("portal: server error")         // 5xx
+	ErrInvalidResponse = errors.New("portal: invalid response")     // a 2xx without a usable link
 )
-
-// statusError is a sentinel that stands for the statuses from low to high.
-type statusError struct {
-	text      string
-	low, high int
-}
-
-func (e *statusError) Error() string { return e.text }
 
 // ErrNoAPIKey means that neither the caller nor WORKOS_API_KEY gave a key.
 var ErrNoAPIKey = errors.New("portal: no API key: pass one to NewClient or SetAPIKey, or set WORKOS_API_KEY")
 
 // ValidationError reports options that break a rule of the API; nothing
-// was sent.
+// was sent. Its parts are apart, as [strconv.NumError]'s are: a program can
+// show Rule, or act on Field.
 type ValidationError struct {
 	Field string // the API's name of the field, such as "return_url"
-	Rule  string // what the value must be, quoting the value
+	// Value is the value refused, masked of anything shaped like an API key
+	// and cut to 64 bytes; empty for a missing field or too many items.
+	Value string
+	Rule  string // what the value must be, such as "must be an http or https URL with a host"
 }
 
-// Error returns "portal: invalid <field>: <rule>".
-func (e *ValidationError) Error() string { return "portal: invalid " + e.Field + ": " + e.Rule }
-
-// invalid builds a ValidationError that quotes the value, masked and cut short.
-func invalid(field, rule, value string) *ValidationError {
-	return &ValidationError{Field: field, Rule: rule + "; got " + quote(value, "")}
+// Error returns "portal: invalid <field> <quoted value>: <rule>", without
+// the value when it is empty.
+func (e *ValidationError) Error() string {
+	if e.Value == "" {
+		return "portal: invalid " + e.Field + ": " + e.Rule
+	}
+	return "portal: invalid " + e.Field + " " + strconv.Quote(e.Value) + ": " + e.Rule
 }
 
 // FieldError is one field the API refused in a 422 answer.
@@ -99,21 +92,35 @@ func (e *APIError) Error() string {
 	if e.RequestID != "" {
 		b.WriteString(" [request ID " + e.RequestID + "]")
 	}
-	return truncate(b.String(), 1024)
+	return truncate(b.String(), maxErrorText)
 }
 
 // Is makes errors.Is match an APIError with the sentinel of its status.
 func (e *APIError) Is(target error) bool {
-	sentinel, ok := target.(*statusError)
-	return ok && sentinel.low <= e.StatusCode && e.StatusCode <= sentinel.high
+	switch status := e.StatusCode; target {
+	case ErrBadRequest:
+		return status == http.StatusBadRequest
+	case ErrUnauthorized:
+		return status == http.StatusUnauthorized
+	case ErrForbidden:
+		return status == http.StatusForbidden
+	case ErrNotFound:
+		return status == http.StatusNotFound
+	case ErrUnprocessable:
+		return status == http.StatusUnprocessableEntity
+	case ErrRateLimited:
+		return status == http.StatusTooManyRequests
+	case ErrServer:
+		return 500 <= status && status <= 599
+	case ErrInvalidResponse:
+		return 200 <= status && status <= 299
+	}
+	return false
 }
 
-// maxServerText bounds each piece of server text an APIError keeps, far
-// above what the API's own messages take.
-const maxServerText = 512
-
 // newAPIError builds the error for an answer outside 2xx, in any of the
-// shapes the API and the proxies before it use.
+// shapes the API and the proxies before it use, keeping only text made
+// safe by clean.
 func newAPIError(status int, requestID string, body []byte, key string) *APIError {
 	e := &APIError{StatusCode: status, RequestID: clean(requestID, key)}
 	body = bytes.TrimSpace(body)
@@ -143,107 +150,27 @@ func newAPIError(status int, requestID string, body []byte, key string) *APIErro
 	return e
 }
 
-// RetryError is the error of a call whose last attempt failed in a way that
-// another might have passed, when the client made no further attempt;
-// Reason says why. [errors.Is] and [errors.As] see through it to Err (an
-// [*APIError] or a transport error) and ContextErr.
+// RetryError is the error of a call whose last failure another attempt
+// might have passed, when the client made no further attempt. It comes only
+// from a client that may retry: with WithMaxRetries(0), a call returns its
+// one attempt's error as it is. [errors.Is] and [errors.As] see through it
+// to Err and to Reason.
 type RetryError struct {
-	Attempts   int    // the attempts made
-	Reason     string // why no further attempt was made, such as "no retries left"
-	Err        error  // the last attempt's error
-	ContextErr error  // the context's error, when it ended while the client waited to retry
+	Attempts int // the attempts made
+	// Reason says why no further attempt was made: ErrNoRetriesLeft,
+	// ErrRetryAfterTooLong, ErrRetryPastDeadline, or the context's error
+	// when the context ended the wait to retry, or a retry.
+	Reason error
+	Err    error // the last failure that another attempt might have passed: an *APIError or a transport error
 }
 
-// Error returns the last attempt's error followed by the attempts and the
-// reason, as in "portal: 503 Service Unavailable [attempts: 3; no retries left]".
+// Error returns the failure's text followed by the attempts and the
+// reason, as in "portal: 503 Service Unavailable [attempts: 3; no retries
+// left]", in at most 1 KB.
 func (e *RetryError) Error() string {
-	return fmt.Sprintf("%v [attempts: %d; %s]", e.Err, e.Attempts, e.Reason)
+	suffix := " [attempts: " + strconv.Itoa(e.Attempts) + "; " + e.Reason.Error() + "]"
+	return truncate(e.Err.Error(), maxErrorText-len(suffix)) + suffix
 }
 
-// Unwrap returns the last attempt's error and, if set, ContextErr.
-func (e *RetryError) Unwrap() []error {
-	if e.ContextErr == nil {
-		return []error{e.Err}
-	}
-	return []error{e.Err, e.ContextErr}
-}
-
-// What follows makes text safe for errors and logs: from a server, which
-// may echo the API key, and from a user, who may paste it in the wrong place.
-
-const redacted = "[REDACTED]"
-
-// keyShaped matches text that has the form of a WorkOS API key, such as
-// sk_test_ and its letters and digits, unless a letter or digit comes first.
-var keyShaped = regexp.MustCompile(`(^|[^0-9A-Za-z])sk_[a-z]+_[0-9A-Za-z]{8,}`)
-
-// clean makes server text safe to log: printable, [REDACTED] whole if it
-// holds a piece of the key, masked of other keys, and cut short.
-func clean(s, key string) string {
-	if s = printable(s); hidesKey(s, key) {
-		return redacted
-	}
-	return truncate(maskKeys(s), maxServerText)
-}
-
-// hidesKey reports whether s holds 8 characters of key in a row (or all of
-// a shorter key) once every character that key lacks is taken out, so that
-// no separator, visible or not, between pieces of the key hides it.
-func hidesKey(s, key string) bool {
-	kept := strings.Map(func(r rune) rune {
-		if strings.ContainsRune(key, r) {
-			return r
-		}
-		return -1
-	}, s)
-	run := min(8, len(key))
-	for i := 0; run > 0 && i+run <= len(key); i++ {
-		if strings.Contains(kept, key[i:i+run]) {
-			return true
-		}
-	}
-	return false
-}
-
-// maskKeys replaces anything shaped like an API key with [REDACTED].
-func maskKeys(s string) string {
-	if !strings.Contains(s, "sk_") {
-		return s // nothing to allocate
-	}
-	return keyShaped.ReplaceAllString(s, "${1}"+redacted)
-}
-
-// printable returns s without invalid UTF-8, U+FFFD, or control and format
-// characters (terminal escapes, bidi overrides), and with white space
-// folded into single spaces, so that it cannot add lines to a log.
-func printable(s string) string {
-	var b strings.Builder
-	for _, r := range s { // an invalid byte comes out as utf8.RuneError
-		if unicode.IsSpace(r) || unicode.IsPrint(r) && r != utf8.RuneError {
-			b.WriteRune(r)
-		}
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
-}
-
-// truncate cuts s to at most limit bytes, at a character boundary, and
-// marks the cut with an ellipsis.
-func truncate(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// quote quotes text that a user gave, such as a base URL, for an error:
-// [REDACTED] if it holds a piece of key, else masked, cut and escaped.
-func quote(s, key string) string {
-	if hidesKey(s, key) {
-		return redacted
-	}
-	return strconv.Quote(truncate(maskKeys(s), 64))
-}
+// Unwrap returns Err and Reason.
+func (e *RetryError) Unwrap() []error { return []error{e.Err, e.Reason} }

@@ -46,15 +46,24 @@ func TestClean(t *testing.T) {
 		{"seven: " + key[10:17] + " only", "seven: " + key[10:17] + " only"},
 		{"another sk_live_UvWxyz01 key", "another [REDACTED] key"},
 		{"org_sk_live_UvWxyz01", "org_[REDACTED]"},
+		// The public prefix is no secret: the API's own messages name it.
+		{"Invalid API key: keys start with sk_test_ or sk_live_", "Invalid API key: keys start with sk_test_ or sk_live_"},
+		{"sk_test_Tq7vXm2", "sk_test_Tq7vXm2"}, // 7 characters of the secret
+		{"sk_test_Tq7vXm2L", "[REDACTED]"},     // 8
+		{"_test_Tq7vXm2L", "[REDACTED]"},
+		{"Tq7vXm2L", "[REDACTED]"},
 		{"not a key: desk_top_drawer, disk_space_exhausted", "not a key: desk_top_drawer, disk_space_exhausted"},
 		{"Could not find an organization with the id, bogus-id.", "Could not find an organization with the id, bogus-id."},
 	} {
 		assert.Equal(t, tt.want, clean(tt.in, key), "clean(%q)", tt.in)
 	}
 	assert.Equal(t, "[REDACTED]", clean("a short b", "short"), "a key under 8 characters counts whole")
+	assert.Equal(t, "[REDACTED]", clean("a short b", "sk_test_short"), "and so does a secret")
+	assert.Equal(t, "sk_test_ only", clean("sk_test_ only", "sk_test_"), "a key that is all prefix has no secret")
+	assert.Equal(t, "[REDACTED]", clean("some text with sk_testab", "sk_testabcdefgh"), "no prefix: all is secret")
 	assert.Equal(t, "no key", clean("no key", ""))
 	assert.LessOrEqual(t, len(clean(strings.Repeat("é", 1000), key)), maxServerText)
 	assert.Equal(t, `"org_123"`, quote("org_123", key))
-	assert.Equal(t, "[REDACTED]", quote("https://api.workos.com/"+key[5:], key))
+	assert.Equal(t, `"[REDACTED]"`, quote("https://api.workos.com/"+key[8:], key))
 	assert.Equal(t, `"[REDACTED]"`, quote(key, ""), "shaped like a key")
 }

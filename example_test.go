@@ -138,5 +138,5 @@ func ExampleGenerateLinkOpts_Validate() {
 	}
 	// Output:
 	// return_url
-	// portal: invalid return_url: must be an absolute http or https URL with a host; got "/settings"
+	// portal: invalid return_url "/settings": must be an http or https URL with a host
 }

@@ -49,24 +49,27 @@ func serve(h http.Handler, method string) *httptest.ResponseRecorder {
 
 func TestRedirectHandlerRedirects(t *testing.T) {
 	t.Parallel()
-	for _, method := range []string{http.MethodPost, http.MethodGet} {
-		g := &stub{link: recordedLink}
-		w := serve(portal.RedirectHandler(g, pickAuditLogs), method)
-		assert.Equal(t, http.StatusSeeOther, w.Code)
-		assert.Equal(t, recordedLink, w.Header().Get("Location"))
-		assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
-		assert.Equal(t, "no-referrer", w.Header().Get("Referrer-Policy"))
-		assert.Equal(t, portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.AuditLogs}, g.got)
-	}
+	g := &stub{link: recordedLink}
+	w := serve(portal.RedirectHandler(g, pickAuditLogs), http.MethodPost)
+	assert.Equal(t, http.StatusSeeOther, w.Code)
+	assert.Equal(t, recordedLink, w.Header().Get("Location"))
+	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+	assert.Equal(t, "no-referrer", w.Header().Get("Referrer-Policy"))
+	assert.Equal(t, portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.AuditLogs}, g.got)
+	assert.Equal(t, int64(1), g.calls.Load())
 }
 
+// TestRedirectHandlerSpendsNoLinkOnOtherMethods: a link is minted by POST
+// only; a GET, which prefetchers and link checkers send, costs nothing.
 func TestRedirectHandlerSpendsNoLinkOnOtherMethods(t *testing.T) {
 	t.Parallel()
-	for _, method := range []string{http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions} {
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete,
+		http.MethodOptions} {
 		g := &stub{link: recordedLink}
 		w := serve(portal.RedirectHandler(g, pickAuditLogs), method)
 		assert.Equal(t, http.StatusMethodNotAllowed, w.Code, method)
-		assert.Equal(t, "GET, POST", w.Header().Get("Allow"))
+		assert.Equal(t, "POST", w.Header().Get("Allow"))
+		assert.Empty(t, w.Header().Get("Location"))
 		assert.Zero(t, g.calls.Load(), "%s costs no API call", method)
 	}
 }
@@ -87,16 +90,19 @@ func TestRedirectHandlerFailures(t *testing.T) {
 		{"invalid options", nil, &portal.ValidationError{Field: "organization", Rule: "is required"}, http.StatusBadRequest},
 		{"API rate limits", nil, rateLimited, http.StatusServiceUnavailable},
 		{"a stub's ErrRateLimited", nil, fmt.Errorf("stub: %w", portal.ErrRateLimited), http.StatusServiceUnavailable},
-		{"rate limited, retries given up", nil, &portal.RetryError{Attempts: 3, Reason: "no retries left", Err: rateLimited},
+		{"rate limited, retries given up", nil,
+			&portal.RetryError{Attempts: 3, Reason: portal.ErrNoRetriesLeft, Err: rateLimited},
 			http.StatusServiceUnavailable},
 		{"a deadline", nil, fmt.Errorf("portal: %w", context.DeadlineExceeded), http.StatusGatewayTimeout},
 		{"an attempt's timeout", nil,
-			&portal.RetryError{Attempts: 3, Reason: "no retries left", Err: portal.ErrAttemptTimeout},
+			&portal.RetryError{Attempts: 3, Reason: portal.ErrNoRetriesLeft, Err: portal.ErrAttemptTimeout},
 			http.StatusGatewayTimeout},
 		{"API refuses", nil, &portal.APIError{StatusCode: 400, Message: apiMessage}, http.StatusBadGateway},
 		{"API down", nil, &portal.APIError{StatusCode: 503, Message: apiMessage}, http.StatusBadGateway},
 		{"network", nil, errors.New("portal: dial tcp: connection refused"), http.StatusBadGateway},
 		{"a cancelled call", nil, context.Canceled, http.StatusServiceUnavailable},
+		{"retries cut short by a cancelled request", nil,
+			&portal.RetryError{Attempts: 1, Reason: context.Canceled, Err: rateLimited}, http.StatusServiceUnavailable},
 	} {
 		g := &stub{link: recordedLink, err: tt.callErr}
 		pick := func(*http.Request) (portal.GenerateLinkOpts, error) {
@@ -113,6 +119,42 @@ func TestRedirectHandlerFailures(t *testing.T) {
 		if tt.pickErr != nil {
 			assert.Zero(t, g.calls.Load(), "%s: a refused request costs no API call", tt.name)
 		}
+		wantRetryAfter := ""
+		if errors.Is(tt.callErr, portal.ErrRateLimited) && errors.As(tt.callErr, new(*portal.APIError)) {
+			wantRetryAfter = "2" // 1.5s, in whole seconds rounded up
+		}
+		assert.Equal(t, wantRetryAfter, w.Header().Get("Retry-After"), "%s: the API's Retry-After, passed on", tt.name)
+	}
+}
+
+// TestRedirectHandlerLogLevels: a failure of the call is logged at Error
+// level, but a request that the browser (or the server's shutdown)
+// cancelled, which nobody can fix, at Info; and the log line goes through
+// the library's cleaning, whatever generator made the error.
+func TestRedirectHandlerLogLevels(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		err   error
+		level string
+		want  string // in the log line
+	}{
+		{errors.New("stub: refused, level test 1"), "ERROR", "refused, level test 1"},
+		{fmt.Errorf("stub: cancelled, level test 2: %w", context.Canceled), "INFO", "level test 2"},
+		{&portal.RetryError{Attempts: 1, Reason: context.Canceled, Err: errors.New("stub: level test 3")}, "INFO",
+			"stub: level test 3 [attempts: 1; context canceled]"},
+		{fmt.Errorf("stub: level test 4: %w", context.DeadlineExceeded), "ERROR", "level test 4"},
+		{errors.New("stub: level test 5 \x1b[31m sk_live_0123456789abcdef\nforged=line"), "ERROR",
+			"stub: level test 5 [31m [REDACTED] forged=line"},
+	} {
+		serve(portal.RedirectHandler(&stub{err: tt.err}, pickAuditLogs), http.MethodPost)
+		var line string
+		for _, l := range strings.Split(portal.DefaultLog(), "\n") {
+			if strings.Contains(l, tt.want) {
+				line = l
+			}
+		}
+		require.NotEmpty(t, line, "a log line with %q in:\n%s", tt.want, portal.DefaultLog())
+		assert.Contains(t, line, "level="+tt.level+" ", tt.want)
 	}
 }
 
@@ -194,7 +236,7 @@ func TestErrorHandlerGetsEveryFailure(t *testing.T) {
 			assert.Equal(t, http.StatusSeeOther, w.Code)
 			assert.Equal(t, "/login?next=/settings", w.Header().Get("Location"))
 		} else {
-			assert.Equal(t, tt.callErr, got, tt.name)
+			assert.Equal(t, tt.callErr, got, "%s: the error as it is", tt.name)
 			assert.Equal(t, http.StatusTeapot, w.Code, tt.name)
 		}
 	}

@@ -1,8 +1,8 @@
 package portal
 
-// Intent names the Admin Portal flow a link opens. Any well-formed name is
-// sent and the API decides, so that a newer intent than these works without
-// a new release: portal.Intent("new_intent").
+// Intent names the Admin Portal flow a link opens. Any intent is sent as it
+// is and the API decides, so that a newer intent than these works without a
+// new release: portal.Intent("new_intent").
 type Intent string
 
 // The intents the API documents.
@@ -24,6 +24,6 @@ func ParseIntent(s string) (Intent, error) {
 	case SSO, DSync, AuditLogs, LogStreams, DomainVerification, CertificateRenewal, BringYourOwnKey:
 		return i, nil
 	}
-	return "", invalid("intent", "must be one of sso, dsync, audit_logs, log_streams, domain_verification, "+
-		"certificate_renewal or bring_your_own_key", s)
+	return "", &ValidationError{Field: "intent", Value: excerpt(s, ""), Rule: "must be one of sso, dsync, " +
+		"audit_logs, log_streams, domain_verification, certificate_renewal or bring_your_own_key"}
 }

@@ -29,9 +29,12 @@ type settings struct {
 }
 
 // WithBaseURL sets the API's address, for a mock or a proxy, overriding
-// WORKOS_BASE_URL: https, or plain http to localhost or a loopback IP only,
-// since the key would travel in clear, and so the client's own transport
-// sends plain http through no proxy. A path prefix is kept.
+// WORKOS_BASE_URL. It must be https, since the key would travel in clear
+// over plain http, which is allowed only to localhost, a loopback IP or,
+// with a test key (sk_test_), a single-label host name: a mock's service
+// name in Compose or Kubernetes, such as http://portal-mock:8484. The
+// client's own transport sends plain http through no proxy. A path prefix
+// is kept.
 func WithBaseURL(baseURL string) Option {
 	return func(s *settings) error {
 		s.baseURL, s.baseURLFrom = baseURL, "WithBaseURL"
@@ -85,18 +88,40 @@ func (s *settings) endpoint(key string) (*url.URL, error) {
 		rule = "want no user info, query or fragment"
 	case hidesKey(s.baseURL, key):
 		rule = "want no API key in it, where every log on the way would see it"
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
-		rule = "plain http is allowed only for localhost and loopback IPs, as the key would cross the " +
-			"network in clear; serve the mock over https (portal-mock -tls), trusted with SSL_CERT_FILE"
+	case u.Scheme == "http" && !plainHTTPAllowed(u.Hostname(), key):
+		rule = "plain http, which carries the key in clear, is allowed only to localhost, a loopback IP or, " +
+			"with an sk_test_ key, a single-label host name such as a Compose service (http://portal-mock:8484)"
 	default:
 		return u.JoinPath("portal", "generate_link"), nil
 	}
 	return nil, fmt.Errorf("portal: %s %s: %s", s.baseURLFrom, quote(s.baseURL, key), rule)
 }
 
-// isLoopback reports whether host is localhost or a loopback IP; other
-// names, *.localhost among them, may resolve anywhere.
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
+// plainHTTPAllowed reports whether key may cross plain http to host: only
+// to localhost or a loopback IP, which stay on the machine, or, for a test
+// key, to a single-label name, which resolves only inside a private
+// network, such as the one Compose makes. A live key never crosses a
+// network in clear; and dotted names, *.localhost among them, may resolve
+// anywhere.
+func plainHTTPAllowed(host, key string) bool {
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return strings.EqualFold(host, "localhost") || strings.HasPrefix(key, "sk_test_") && isLabel(host)
+}
+
+// isLabel reports whether host is one DNS label that starts with a letter,
+// as RFC 952's host names do, so that no resolver reads it as an IPv4
+// address ("1234", "0x0a000001"): letters, digits and inner hyphens.
+func isLabel(host string) bool {
+	for i, r := range host {
+		letter := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
+		switch {
+		case i == 0 && !letter, i == len(host)-1 && r == '-':
+			return false
+		case !letter && !('0' <= r && r <= '9') && r != '-':
+			return false
+		}
+	}
+	return host != ""
 }

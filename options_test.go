@@ -3,6 +3,8 @@ package portal_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -30,33 +32,50 @@ func TestBaseURL(t *testing.T) {
 	assert.Equal(t, "/proxy/workos/portal/generate_link", api.Calls()[1].Path, "a path prefix is kept")
 
 	for _, ok := range []string{"https://api.workos.com", "https://10.1.2.3:8443", "http://localhost:8484",
-		"http://LOCALHOST", "http://127.0.0.1:1", "http://127.8.9.10", "http://[::1]:8484", "https://mock.localhost"} {
+		"http://LOCALHOST", "http://127.0.0.1:1", "http://127.8.9.10", "http://[::1]:8484", "https://mock.localhost",
+		"http://portal-mock:8484", "http://PortalMock2", "http://m", "http://mock-1:80"} {
 		_, err := portal.NewClient(testKey, portal.WithBaseURL(ok))
 		assert.NoError(t, err, ok)
 	}
+	const plainHTTP = "plain http, which carries the key in clear, is allowed only to localhost, a loopback IP or, " +
+		"with an sk_test_ key, a single-label host name such as a Compose service (http://portal-mock:8484)"
 	for base, want := range map[string]string{
-		"http://portal-mock:8484": "plain http is allowed only for localhost and loopback IPs",
-		"http://10.0.0.5":         "plain http is allowed only for localhost and loopback IPs",
-		// DNS may send it anywhere
-		"http://mock.localhost:8484":   "plain http is allowed only for localhost and loopback IPs",
-		"http://localhost.example.com": "plain http is allowed only for localhost and loopback IPs",
-		"http://0.0.0.0:8484":          "plain http is allowed only for localhost and loopback IPs",
+		"http://10.0.0.5": plainHTTP,
+		// DNS may send a dotted name anywhere
+		"http://api.workos.com":        plainHTTP,
+		"http://mock.localhost:8484":   plainHTTP,
+		"http://localhost.example.com": plainHTTP,
+		"http://portal-mock.:8484":     plainHTTP,
+		"http://0.0.0.0:8484":          plainHTTP,
+		"http://[::ffff:10.0.0.5]":     plainHTTP,
+		// single labels that a resolver may read as an IPv4 address, or that are no host name
+		"http://1234":                  plainHTTP,
+		"http://0x0a000001":            plainHTTP,
+		"http://-mock":                 plainHTTP,
+		"http://mock-":                 plainHTTP,
+		"http://mock_1":                plainHTTP,
+		"http://m%C3%B6ck":             plainHTTP,
 		"https://api.workos.com/?":     "want no user info, query or fragment",
-		"ftp://api.workos.com":         "want an absolute https URL",
-		"api.workos.com":               "want an absolute https URL",
-		"https://":                     "want an absolute https URL",
+		"ftp://api.workos.com":         "want an absolute https URL, such as https://api.workos.com",
+		"api.workos.com":               "want an absolute https URL, such as https://api.workos.com",
+		"https://":                     "want an absolute https URL, such as https://api.workos.com",
 		"https://api.workos.com/?v=1":  "want no user info, query or fragment",
 		"https://u:p@api.workos.com":   "want no user info, query or fragment",
 		"https://api.workos.com/#frag": "want no user info, query or fragment",
 	} {
 		_, err := portal.NewClient(testKey, portal.WithBaseURL(base))
-		assert.ErrorContains(t, err, `portal: WithBaseURL "`+base+`": `+want)
+		assert.EqualError(t, err, `portal: WithBaseURL "`+base+`": `+want)
 	}
-	t.Setenv(portal.EnvBaseURL, "http://portal-mock:8484")
+	for _, key := range []string{"sk_live_a1B2c3D4e5F6g7H8", "sk_a1B2c3D4e5F6g7H8", "sk_testa1B2c3D4e5F6g7H8"} {
+		_, err := portal.NewClient(key, portal.WithBaseURL("http://portal-mock:8484"))
+		assert.ErrorContains(t, err, plainHTTP, "a key that is not a test key crosses no network in clear")
+		_, err = portal.NewClient(key, portal.WithBaseURL("http://localhost:8484"))
+		assert.NoError(t, err, "any key to loopback")
+	}
+	t.Setenv(portal.EnvBaseURL, "http://portal-mock.internal:8484")
 	_, err = portal.NewClient(testKey)
-	assert.ErrorContains(t, err, `portal: WORKOS_BASE_URL "http://portal-mock:8484": plain http`,
+	assert.EqualError(t, err, `portal: WORKOS_BASE_URL "http://portal-mock.internal:8484": `+plainHTTP,
 		"the error names where the URL came from")
-	assert.ErrorContains(t, err, "portal-mock -tls")
 }
 
 func TestOptionsAreChecked(t *testing.T) {
@@ -75,12 +94,15 @@ func TestOptionsAreChecked(t *testing.T) {
 	assert.NoError(t, err, "a nil option is skipped, and a nil HTTP client means the default")
 }
 
-func TestUserAgentNamesTheLibrary(t *testing.T) {
+// TestVersionIsTheNewestRelease: the version the User-Agent names is the
+// newest release that CHANGELOG.md lists, so that the two cannot drift.
+func TestVersionIsTheNewestRelease(t *testing.T) {
 	t.Parallel()
-	api := newTestAPI(t)
-	_, err := api.client(t).GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+	changelog, err := os.ReadFile("CHANGELOG.md")
 	require.NoError(t, err)
-	assert.Equal(t, "adminportal-go/"+portal.Version, api.Calls()[0].Header.Get("User-Agent"))
+	newest := regexp.MustCompile(`(?m)^## \[(\d+\.\d+\.\d+)\]`).FindSubmatch(changelog)
+	require.NotNil(t, newest, "CHANGELOG.md lists a release")
+	assert.Equal(t, string(newest[1]), portal.Version)
 }
 
 // TestKeyInABaseURLIsMasked: a key pasted into WORKOS_BASE_URL, or into the

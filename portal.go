@@ -28,8 +28,9 @@
 // [GenerateLink] keep the WorkOS documentation's snippet working.
 package portal
 
-// Version is this library's version, sent in the User-Agent header.
-const Version = "0.2.0"
+// Version is this library's version, sent in the User-Agent header: the newest
+// release in CHANGELOG.md, which a test keeps equal to it.
+const Version = "1.0.0"
 
 // GenerateLinkOpts describes the portal session to open; only Organization
 // is required.

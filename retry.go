@@ -20,10 +20,24 @@ const (
 )
 
 // ErrAttemptTimeout means that an attempt had no answer within 30 seconds,
-// before the caller's deadline; like net/http's Client.Timeout error, it
-// matches [context.DeadlineExceeded] too.
+// before the caller's deadline. Like net/http's Client.Timeout error, it
+// matches [context.DeadlineExceeded] too; errors.Is(err, ErrAttemptTimeout)
+// tells the two apart.
 var ErrAttemptTimeout = fmt.Errorf("portal: no answer within %v, the bound on each attempt: %w",
 	attemptTimeout, context.DeadlineExceeded)
+
+// The reasons a [*RetryError] gives for making no further attempt, besides
+// the context's own error, which [errors.Is] matches the same way.
+var (
+	// ErrNoRetriesLeft: every retry that WithMaxRetries allows was made.
+	ErrNoRetriesLeft = errors.New("no retries left")
+	// ErrRetryAfterTooLong: the server's Retry-After passed 20s; the
+	// APIError's RetryAfter says when to come back.
+	ErrRetryAfterTooLong = errors.New("the server asked for a wait longer than 20s")
+	// ErrRetryPastDeadline: the wait before the next attempt would pass the
+	// context's deadline, which has not passed yet.
+	ErrRetryPastDeadline = errors.New("the wait to retry would outlast the context's deadline")
+)
 
 // retryableStatus reports whether an answer may change on another attempt:
 // a timeout (408, 504), a rate limit (429), a brief outage (500, 502, 503).
@@ -54,23 +68,23 @@ type retryPolicy struct {
 // timeLeft is the time to the caller's deadline, if it has one, and draw,
 // in [0, 1), the random share of the backoff to wait.
 func (p retryPolicy) next(err error, attempts int, hasDeadline bool, timeLeft time.Duration, draw float64) (
-	time.Duration, string,
+	wait time.Duration, stop error,
 ) {
 	if attempts > p.maxRetries {
-		return 0, "no retries left"
+		return 0, ErrNoRetriesLeft
 	}
-	wait := p.backoff(attempts-1, draw)
+	wait = p.backoff(attempts-1, draw)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
 		if apiErr.RetryAfter > maxRetryAfterWait {
-			return 0, "the server asked for a wait longer than " + maxRetryAfterWait.String()
+			return 0, ErrRetryAfterTooLong
 		}
 		wait = apiErr.RetryAfter
 	}
 	if hasDeadline && timeLeft < wait {
-		return 0, "the wait to retry would outlast the context's deadline"
+		return 0, ErrRetryPastDeadline
 	}
-	return wait, ""
+	return wait, nil
 }
 
 // backoff returns the wait before retry n (from 0): a share draw of

@@ -51,24 +51,24 @@ func TestNext(t *testing.T) {
 		attempts int
 		timeLeft time.Duration // -1 for no deadline
 		wait     time.Duration
-		reason   string
+		reason   error
 	}{
-		{"first retry", server, 1, -1, 500 * time.Millisecond, ""},
-		{"second retry doubles", server, 2, -1, time.Second, ""},
-		{"no retries left", server, 3, -1, 0, "no retries left"},
-		{"Retry-After replaces the backoff", after(7 * time.Second), 1, -1, 7 * time.Second, ""},
-		{"Retry-After of 20s is waited", after(20 * time.Second), 1, -1, 20 * time.Second, ""},
-		{"Retry-After past 20s is not", after(20*time.Second + 1), 1, -1, 0,
-			"the server asked for a wait longer than 20s"},
-		{"a wrapped Retry-After", &RetryError{Err: after(3 * time.Second)}, 1, -1, 3 * time.Second, ""},
-		{"not an APIError", errors.New("reset"), 1, -1, 500 * time.Millisecond, ""},
-		{"just time for the wait", server, 1, 500 * time.Millisecond, 500 * time.Millisecond, ""},
-		{"not quite", server, 1, 500*time.Millisecond - 1, 0, "the wait to retry would outlast the context's deadline"},
-		{"no time at all", server, 1, 0, 0, "the wait to retry would outlast the context's deadline"},
-		{"a deadline past", server, 1, -time.Second, 0, "the wait to retry would outlast the context's deadline"},
+		{"first retry", server, 1, -1, 500 * time.Millisecond, nil},
+		{"second retry doubles", server, 2, -1, time.Second, nil},
+		{"no retries left", server, 3, -1, 0, ErrNoRetriesLeft},
+		{"Retry-After replaces the backoff", after(7 * time.Second), 1, -1, 7 * time.Second, nil},
+		{"Retry-After of 20s is waited", after(20 * time.Second), 1, -1, 20 * time.Second, nil},
+		{"Retry-After past 20s is not", after(20*time.Second + 1), 1, -1, 0, ErrRetryAfterTooLong},
+		{"a wrapped Retry-After", &RetryError{Err: after(3 * time.Second)}, 1, -1, 3 * time.Second, nil},
+		{"not an APIError", errors.New("reset"), 1, -1, 500 * time.Millisecond, nil},
+		{"just time for the wait", server, 1, 500 * time.Millisecond, 500 * time.Millisecond, nil},
+		{"not quite", server, 1, 500*time.Millisecond - 1, 0, ErrRetryPastDeadline},
+		{"no time at all", server, 1, 0, 0, ErrRetryPastDeadline},
+		{"a deadline past", server, 1, -time.Second, 0, ErrRetryPastDeadline},
 	} {
-		wait, reason := p.next(tt.err, tt.attempts, tt.timeLeft != -1, tt.timeLeft, 0.5)
+		wait, stop := p.next(tt.err, tt.attempts, tt.timeLeft != -1, tt.timeLeft, 0.5)
 		assert.Equal(t, tt.wait, wait, tt.name)
-		assert.Equal(t, tt.reason, reason, tt.name)
+		assert.Equal(t, tt.reason, stop, tt.name)
 	}
+	assert.Contains(t, ErrRetryAfterTooLong.Error(), " "+maxRetryAfterWait.String(), "its text names the bound")
 }

@@ -189,13 +189,27 @@ func TestRetriesAreBounded(t *testing.T) {
 		assert.Equal(t, 4, s.attempts())
 		var retryErr *portal.RetryError
 		require.ErrorAs(t, err, &retryErr)
-		assert.Equal(t, portal.RetryError{Attempts: 4, Reason: "no retries left", Err: apiErr}, *retryErr)
+		assert.Equal(t, portal.RetryError{Attempts: 4, Reason: portal.ErrNoRetriesLeft, Err: apiErr}, *retryErr)
+		assert.ErrorIs(t, err, portal.ErrNoRetriesLeft)
+		assert.NotErrorIs(t, err, portal.ErrRetryAfterTooLong)
+		assert.NotErrorIs(t, err, portal.ErrRetryPastDeadline)
 		assert.Equal(t, apiErr.Error()+" [attempts: 4; no retries left]", err.Error())
+	})
+}
 
-		s = &script{steps: []step{{status: 503}}}
-		_, err = scriptedClient(t, s, portal.WithMaxRetries(0)).GenerateLink(context.Background(), opts)
-		assert.ErrorIs(t, err, portal.ErrServer)
-		assert.Equal(t, 1, s.attempts())
+// TestNoRetryPossibleIsNoRetryError: a client that may not retry returns
+// its one attempt's error as it is, with nothing about retries.
+func TestNoRetryPossibleIsNoRetryError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, st := range []step{{status: 503}, {status: 429, header: map[string]string{"Retry-After": "60"}},
+			{err: errors.New("connection reset by peer")}} {
+			s := &script{steps: []step{st}}
+			_, err := scriptedClient(t, s, portal.WithMaxRetries(0)).GenerateLink(context.Background(), opts)
+			require.Error(t, err)
+			assert.NotErrorAs(t, err, new(*portal.RetryError), "%+v", st)
+			assert.NotContains(t, err.Error(), "attempts", "%+v", st)
+			assert.Equal(t, 1, s.attempts())
+		}
 	})
 }
 
@@ -210,6 +224,8 @@ func TestLongRetryAfterIsReturnedNotWaited(t *testing.T) {
 		assert.Equal(t, time.Minute, apiErr.RetryAfter)
 		assert.Contains(t, err.Error(), "[retry after 1m0s]")
 		assert.Contains(t, err.Error(), "[attempts: 1; the server asked for a wait longer than 20s]")
+		assert.ErrorIs(t, err, portal.ErrRetryAfterTooLong)
+		assert.NotErrorIs(t, err, portal.ErrNoRetriesLeft)
 		assert.Equal(t, 1, s.attempts())
 		assert.Zero(t, time.Since(start))
 	})
@@ -224,6 +240,8 @@ func TestNoRetryThatWouldOutlastTheDeadline(t *testing.T) {
 		_, err := scriptedClient(t, s).GenerateLink(ctx, opts)
 		assert.ErrorIs(t, err, portal.ErrServer, "the last answer, at once")
 		assert.ErrorContains(t, err, "[attempts: 1; the wait to retry would outlast the context's deadline]")
+		assert.ErrorIs(t, err, portal.ErrRetryPastDeadline)
+		assert.NotErrorIs(t, err, portal.ErrNoRetriesLeft)
 		assert.NotErrorIs(t, err, context.DeadlineExceeded, "the deadline has not passed")
 		assert.Equal(t, 1, s.attempts())
 		assert.Zero(t, time.Since(start))
@@ -244,7 +262,10 @@ func TestCancelWhileWaitingToRetry(t *testing.T) {
 		err := <-done
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.ErrorIs(t, err, portal.ErrServer, "the answer that led to the wait is kept")
-		assert.ErrorContains(t, err, "[attempts: 1; the context ended the wait to retry: context canceled]")
+		assert.ErrorContains(t, err, "[attempts: 1; context canceled]")
+		var retryErr *portal.RetryError
+		require.ErrorAs(t, err, &retryErr)
+		assert.Equal(t, context.Canceled, retryErr.Reason)
 		assert.Equal(t, 1, s.attempts())
 	})
 }

@@ -4,13 +4,25 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -136,7 +148,9 @@ func TestKeyEchoedByTheServerNeverLeaks(t *testing.T) {
 			var apiErr *portal.APIError
 			require.ErrorAs(t, err, &apiErr)
 			requireNoKey(t, fmt.Sprintf("%#v", *apiErr))
-			assert.Contains(t, err.Error(), "[REDACTED]")
+			if tt.status >= 300 || tt.header != nil { // a 2xx body is never quoted
+				assert.Contains(t, err.Error(), "[REDACTED]")
+			}
 		})
 	}
 }
@@ -255,18 +269,193 @@ type failureText struct{ strings.Builder }
 func (f *failureText) Errorf(format string, args ...any) { fmt.Fprintf(&f.Builder, format, args...) }
 
 // TestAKeyInTheOptionsIsMasked: a key passed where an option belongs, as
-// when two string arguments are swapped, is not quoted in the error.
+// when two string arguments are swapped, is not quoted in the error:
+// anything shaped like a key by Validate, and the client's own key, shaped
+// like one or not, by GenerateLink.
 func TestAKeyInTheOptionsIsMasked(t *testing.T) {
 	t.Parallel()
-	for _, opts := range []portal.GenerateLinkOpts{
-		{Organization: testKey},
-		{Organization: "org_1", Intent: portal.Intent(testKey)},
-		{Organization: "org_1", ReturnURL: testKey},
-		{Organization: "org_1", ITContactEmails: []string{testKey}},
+	const unshapedKey = "k3yWithNoShape0123456789abcdef"
+	for _, tt := range []struct {
+		key  string
+		opts portal.GenerateLinkOpts
+	}{
+		{testKey, portal.GenerateLinkOpts{Organization: testKey}},
+		{testKey, portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: testKey}},
+		{testKey, portal.GenerateLinkOpts{Organization: "org_1", SuccessURL: "/" + testKey}},
+		{testKey, portal.GenerateLinkOpts{Organization: "org_1", ITContactEmails: []string{testKey}}},
+		{testKey, portal.GenerateLinkOpts{Organization: "org_1", Intent: portal.Intent(testKey + "\xff")}},
+		{unshapedKey, portal.GenerateLinkOpts{Organization: "org_1", ReturnURL: "/" + unshapedKey}},
+		{unshapedKey, portal.GenerateLinkOpts{Organization: "org_" + unshapedKey + "!"}},
 	} {
-		err := opts.Validate()
-		require.Error(t, err)
-		requireNoKey(t, err.Error())
-		assert.Contains(t, err.Error(), "[REDACTED]")
+		api := newTestAPI(t)
+		client, err := portal.NewClient(tt.key, portal.WithBaseURL(api.URL))
+		require.NoError(t, err)
+		_, err = client.GenerateLink(context.Background(), tt.opts)
+		var invalid *portal.ValidationError
+		require.ErrorAs(t, err, &invalid)
+		assert.Equal(t, "[REDACTED]", invalid.Value, "%+v", tt.opts)
+		assert.NotContains(t, err.Error(), tt.key[len(tt.key)-8:])
+		assert.Empty(t, api.Calls())
+		if tt.key == testKey {
+			requireNoKey(t, tt.opts.Validate().Error())
+		}
 	}
+}
+
+// hostileErrorCases are answers and transport failures whose text a server,
+// a proxy or a certificate controls. The first three are each a way that
+// text once skipped the cleaning that API errors got.
+var hostileErrorCases = []struct {
+	name   string
+	client func(t *testing.T) *portal.Client
+}{
+	{"a certificate whose names forge log lines", func(t *testing.T) *portal.Client {
+		srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{selfSigned(t,
+			"api.example\nFORGED level=ERROR \x1b[31mred\x1b[0m", "\x1b[2Jcleared")}}
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		// By name, so that x509's error lists the names the certificate holds.
+		return hostileClient(t, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), nil)
+	}},
+	{"a proxy's reason phrase", func(t *testing.T) *portal.Client {
+		proxy := rawServer(t, func(string) string {
+			return "HTTP/1.1 407 \x1b[2J\x1b[31mProxy\u202e says " + strings.Repeat("no ", 20000) + "\r\n\r\n"
+		})
+		proxyURL, _ := url.Parse("http://" + proxy)
+		return hostileClient(t, "https://api.proxied.test", &http.Transport{Proxy: http.ProxyURL(proxyURL)})
+	}},
+	{"a status line of 60,000 bytes", func(t *testing.T) *portal.Client {
+		return hostileClient(t, "http://"+rawServer(t, func(string) string {
+			return "HTTP/1.1 " + strings.Repeat("\x1bX", 30000) + "\r\n\r\n"
+		}), nil)
+	}},
+	{"a status line that echoes the key", func(t *testing.T) *portal.Client {
+		return hostileClient(t, "http://"+rawServer(t, func(auth string) string {
+			return "HTTP/1.1 " + auth + "\r\n\r\n"
+		}), nil)
+	}},
+	{"a transport error of any text", func(t *testing.T) *portal.Client {
+		s := &script{steps: []step{{err: errors.New("line one\nFORGED\x1b[31m\u2028" + testKey +
+			strings.Repeat(" padding", 1000))}}}
+		return scriptedClient(t, s, portal.WithRetryBackoff(time.Nanosecond, time.Nanosecond))
+	}},
+	{"a link behind a byte-order mark", func(t *testing.T) *portal.Client {
+		return hostileClient(t, newTestAPI(t, answer{status: 201, body: "\ufeff" + liveLinkBody}).URL, nil)
+	}},
+	{"a link with a trailing space", func(t *testing.T) *portal.Client {
+		return hostileClient(t, newTestAPI(t, answer{status: 201,
+			body: `{"link":"https://setup.workos.com/portal/launch?token=` + liveToken + ` "}`}).URL, nil)
+	}},
+	{"a link in a body too large", func(t *testing.T) *portal.Client {
+		return hostileClient(t, newTestAPI(t, answer{status: 201,
+			body: liveLinkBody + strings.Repeat(" ", 64<<10)}).URL, nil)
+	}},
+}
+
+// liveToken stands for the token of a live link, which no error may quote.
+const liveToken = "eyJhbGciOiJIUzI1NiJ9LIVELINKTOKEN"
+
+var liveLinkBody = `{"link":"https://setup.workos.com/portal/launch?token=` + liveToken + `"}`
+
+// TestEveryErrorIsSafeText: every error the client returns, and the
+// RetryError and APIError inside it, is text safe to log: printable, on
+// one line of at most 1 KB, with no key and no link. So is the line that
+// RedirectHandler logs of it.
+func TestEveryErrorIsSafeText(t *testing.T) {
+	for _, tt := range hostileErrorCases {
+		t.Run(tt.name, func(t *testing.T) {
+			client := tt.client(t)
+			_, err := client.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
+			require.Error(t, err)
+			texts := []string{err.Error()}
+			for _, verb := range []string{"%v", "%+v", "%s"} {
+				texts = append(texts, fmt.Sprintf(verb, err))
+			}
+			var retryErr *portal.RetryError
+			if errors.As(err, &retryErr) {
+				texts = append(texts, retryErr.Error())
+			}
+			var apiErr *portal.APIError
+			if errors.As(err, &apiErr) {
+				texts = append(texts, apiErr.Error())
+			}
+			w := httptest.NewRecorder()
+			portal.RedirectHandler(client, pickAuditLogs).ServeHTTP(w,
+				httptest.NewRequest(http.MethodPost, "/admin-portal", nil))
+			assert.Equal(t, http.StatusBadGateway, w.Code)
+			for _, text := range texts {
+				requireSafeText(t, text)
+			}
+			requireNoKey(t, portal.DefaultLog())
+			assert.NotContains(t, portal.DefaultLog(), liveToken)
+		})
+	}
+}
+
+// requireSafeText fails unless text is safe to log.
+func requireSafeText(t *testing.T, text string) {
+	t.Helper()
+	require.LessOrEqual(t, len(text), 1024, "at most 1 KB")
+	require.True(t, utf8.ValidString(text))
+	for _, r := range text {
+		require.False(t, unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029',
+			"%U in %q", r, text)
+	}
+	requireNoKey(t, text)
+	require.NotContains(t, text, liveToken, "a live link's token")
+}
+
+// hostileClient returns a client of base that makes one attempt, so that
+// its errors are the attempt's own, through tr if given.
+func hostileClient(t *testing.T, base string, tr http.RoundTripper) *portal.Client {
+	t.Helper()
+	opts := []portal.Option{portal.WithBaseURL(base), portal.WithMaxRetries(0)}
+	if tr != nil {
+		opts = append(opts, portal.WithHTTPClient(&http.Client{Transport: tr}))
+	}
+	c, err := portal.NewClient(testKey, opts...)
+	require.NoError(t, err)
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+// rawServer answers each request on a loopback port with the bytes that
+// answer returns for its Authorization header, and closes the connection.
+func rawServer(t *testing.T, answer func(auth string) string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+	})
+	go func() {
+		defer close(done)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if req, err := http.ReadRequest(bufio.NewReader(conn)); err == nil {
+				_, _ = io.WriteString(conn, answer(req.Header.Get("Authorization")))
+			}
+			conn.Close()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// selfSigned returns a self-signed certificate for names.
+func selfSigned(t *testing.T, names ...string) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), DNSNames: names, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

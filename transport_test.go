@@ -115,25 +115,6 @@ func burst(c *Client, n int, timeout time.Duration) []error {
 	return errs
 }
 
-// TestTransportSettings pins the settings the README states.
-func TestTransportSettings(t *testing.T) {
-	t.Parallel()
-	tr := newTransport(&url.URL{Scheme: "https", Host: directHost}) // in NO_PROXY
-	assert.Equal(t, 10*time.Second, tr.TLSHandshakeTimeout)
-	assert.Equal(t, 90*time.Second, tr.IdleConnTimeout)
-	assert.Equal(t, 64, tr.MaxIdleConns)
-	assert.Equal(t, 64, tr.MaxIdleConnsPerHost)
-	assert.Equal(t, int64(64<<10), tr.MaxResponseHeaderBytes)
-	assert.Equal(t, &http.HTTP2Config{SendPingTimeout: 2 * time.Second, PingTimeout: 2 * time.Second}, tr.HTTP2)
-	assert.Nil(t, tr.Protocols, "net/http's protocols: HTTP/2 where it can")
-	assert.Nil(t, tr.TLSClientConfig, "net/http's TLS settings")
-
-	proxied := newTransport(&url.URL{Scheme: "https", Host: proxiedHost}) // through the https proxy
-	require.NotNil(t, proxied.Protocols)
-	assert.True(t, proxied.Protocols.HTTP1())
-	assert.False(t, proxied.Protocols.HTTP2(), "net/http would offer HTTP/2 to the proxy itself")
-}
-
 func TestHTTP2ServerGetsHTTP2(t *testing.T) {
 	t.Parallel()
 	srv := newTLSServer(t, linkHandler(time.Millisecond), true)
@@ -144,15 +125,39 @@ func TestHTTP2ServerGetsHTTP2(t *testing.T) {
 	assert.Equal(t, map[string]int{"HTTP/2.0": 20}, srv.protocols())
 }
 
+// TestHTTP1ServerGetsAConnectionPerConcurrentCall: over HTTP/1.1, 32 calls
+// at once get 32 connections, as no answer comes until all 32 requests
+// have arrived; 32 more calls reuse them all.
 func TestHTTP1ServerGetsAConnectionPerConcurrentCall(t *testing.T) {
 	t.Parallel()
-	srv := newTLSServer(t, linkHandler(2*time.Millisecond), false)
+	const calls = 32
+	var arrived sync.WaitGroup
+	arrived.Add(calls)
+	first := true
+	var mu sync.Mutex
+	srv := newTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		wait := first
+		mu.Unlock()
+		if wait {
+			arrived.Done()
+			arrived.Wait() // every call is in flight at once: none can share a connection
+		}
+		linkHandler(0).ServeHTTP(w, r)
+	}), false)
 	c := newTestClient(t, srv.URL)
-	for _, err := range burst(c, 32, 10*time.Second) {
+	for _, err := range burst(c, calls, time.Minute) {
 		require.NoError(t, err)
 	}
-	assert.Greater(t, srv.opened.Load(), int64(1), "HTTP/1.1 calls do not wait for one another")
-	assert.Equal(t, map[string]int{"HTTP/1.1": 32}, srv.protocols())
+	assert.Equal(t, int64(calls), srv.opened.Load(), "a connection per call in flight")
+	mu.Lock()
+	first = false
+	mu.Unlock()
+	for _, err := range burst(c, calls, time.Minute) {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, int64(calls), srv.opened.Load(), "and each kept for the next calls")
+	assert.Equal(t, map[string]int{"HTTP/1.1": 2 * calls}, srv.protocols())
 }
 
 func TestPlainHTTPLoopbackServer(t *testing.T) {
