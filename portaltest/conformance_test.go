@@ -79,6 +79,8 @@ var conformance = []struct {
 	{name: "wrong key (recorded)", key: "sk_test_wrong", body: `{"organization":"org_123"}`,
 		status: 401, message: "Unauthorized"},
 	{name: "no key", key: "-", body: `{"organization":"org_123"}`, status: 401, message: "Unauthorized"},
+	{name: "the documentation's example key, where another is named", key: "sk_example_123456789",
+		body: `{"organization":"org_123"}`, status: 401, message: "Unauthorized"},
 	{name: "GET", method: "GET", status: 405},
 	{name: "another path", path: "/portal/generate_links", body: `{}`, status: 404},
 	{name: "a body too large", body: `{"organization":"org_123","return_url":"https://example.com/` +
