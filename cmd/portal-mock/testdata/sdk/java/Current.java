@@ -14,6 +14,7 @@ import com.workos.models.PortalLinkResponse;
 import com.workos.types.GenerateLinkIntent;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.util.List;
 import java.util.Map;
 
 public class Current {
@@ -35,9 +36,10 @@ public class Current {
   }
 
   // The same call, with what each error case changes.
-  static String call(String key, String organizationId) {
+  static String call(String key, List<String> itContactEmails) {
     WorkOS workos = WorkOS.builder().apiKey(key).apiBaseUrl(baseURL).build();
-    return workos.getAdminPortal().generateLink(organizationId, null, null, GenerateLinkIntent.AuditLogs).getLink();
+    return workos.getAdminPortal()
+        .generateLink("org_123", null, null, GenerateLinkIntent.AuditLogs, itContactEmails).getLink();
   }
 
   static String run(String name) {
@@ -46,9 +48,10 @@ public class Current {
       case "rate limited":
         return snippet();
       case "wrong key":
-        return call("sk_live_not_accepted", "org_123");
+        return call("sk_live_not_accepted", null);
       case "invalid":
-        return call(System.getenv("WORKOS_API_KEY"), "");
+        // The enum cannot send an intent outside it: a contact that is no address.
+        return call(System.getenv("WORKOS_API_KEY"), List.of("it desk"));
       default:
         throw new IllegalArgumentException("no case " + name);
     }

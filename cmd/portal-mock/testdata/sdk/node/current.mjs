@@ -17,14 +17,14 @@ async function snippet() {
 }
 
 // The same call, with what each error case changes.
-async function call(key, organization) {
+async function call(key, intent) {
   const workos = new WorkOS(key, mockAddress());
-  return (await workos.adminPortal.generateLink({ organization, intent: 'audit_logs' })).link;
+  return (await workos.adminPortal.generateLink({ organization: 'org_01EHZNVPK3SFK441A1RGBFSHRT', intent })).link;
 }
 
 await serve({
   snippet,
-  'wrong key': () => call('sk_live_not_accepted', 'org_01EHZNVPK3SFK441A1RGBFSHRT'),
-  'invalid': () => call('sk_example_123456789', ''),
+  'wrong key': () => call('sk_live_not_accepted', 'audit_logs'),
+  'invalid': () => call('sk_example_123456789', 'billing'), // an intent outside the enum
   'rate limited': snippet,
 });

@@ -28,15 +28,15 @@ def snippet():
     return portal_link.link  # a PortalLink model in workos 5, not a dict
 
 
-def call(key, organization_id):
+def call(key, intent):
     """The same call, with what each error case changes."""
     client = WorkOSClient(api_key=key, client_id="client_123456789", base_url=BASE_URL)
-    return client.portal.generate_link(organization_id=organization_id, intent="audit_logs").link
+    return client.portal.generate_link(organization_id="org_123", intent=intent).link
 
 
 serve({
     "snippet": snippet,
-    "wrong key": lambda: call("sk_live_not_accepted", "org_123"),
-    "invalid": lambda: call("sk_example_123456789", ""),
+    "wrong key": lambda: call("sk_live_not_accepted", "audit_logs"),
+    "invalid": lambda: call("sk_example_123456789", "billing"),  # an intent outside the enum
     "rate limited": snippet,
 })
