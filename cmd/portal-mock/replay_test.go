@@ -45,7 +45,7 @@ type replay struct {
 	status  int // what the mock must answer
 }
 
-func twoHundreds(status int) bool { return status >= 200 && status < 300 }
+func twoHundreds(status int) bool      { return status >= 200 && status < 300 }
 func belowFourHundred(status int) bool { return status < 400 }
 
 var replays = []replay{
@@ -323,7 +323,8 @@ func TestRubyV6Recipe(t *testing.T) {
 
 	u, err := url.Parse(m.URL)
 	require.NoError(t, err)
-	status, _, body := sendRaw(t, "127.0.0.1:"+u.Port(), &tls.Config{ServerName: "api.workos.test", RootCAs: certPool(t, certOut)},
+	tlsConfig := &tls.Config{ServerName: "api.workos.test", RootCAs: certPool(t, certOut)}
+	status, _, body := sendRaw(t, "127.0.0.1:"+u.Port(), tlsConfig,
 		"GET /__mock/health HTTP/1.1\r\nHost: api.workos.test\r\n\r\n")
 	assert.Equal(t, http.StatusOK, status, "%s", body)
 }
