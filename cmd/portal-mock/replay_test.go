@@ -190,6 +190,35 @@ var replays = []replay{
 		accepts: twoHundreds, status: 404,
 	},
 	{
+		// workos-go v6.5.0 (pkg/portal/client.go), like v3, the page's Go
+		// import: portal.SetAPIKey, then portal.GenerateLink, with
+		// portal.DefaultClient.Endpoint = url joined to "/portal/generate_link"
+		// as it is. Every member, "" when unset (no omitempty); success is
+		// any 2xx. This module runs the page's snippet itself (TestSeedSnippet).
+		name: "go 6.5.0, the page's snippet", base: "http://127.0.0.1:8484",
+		path: "/portal/generate_link",
+		header: [][2]string{
+			{"Content-Type", "application/json"},
+			{"Authorization", "Bearer sk_example_123456789"},
+			{"User-Agent", "workos-go/6.5.0"},
+		},
+		body:    `{"intent":"audit_logs","organization":"org_123","return_url":"","success_url":""}`,
+		accepts: twoHundreds, status: 201,
+	},
+	{
+		// The same without an intent: "intent":"", outside the spec's enum,
+		// which the mock refuses with 422.
+		name: "go 6.5.0, no intent", base: "http://127.0.0.1:8484",
+		path: "/portal/generate_link",
+		header: [][2]string{
+			{"Content-Type", "application/json"},
+			{"Authorization", "Bearer sk_example_123456789"},
+			{"User-Agent", "workos-go/6.5.0"},
+		},
+		body:    `{"intent":"","organization":"org_123","return_url":"","success_url":""}`,
+		accepts: twoHundreds, status: 422,
+	},
+	{
 		// workos-kotlin v4.25.0 (WorkOS.kt, portal/PortalApi.kt), which
 		// Maven Central does not serve here: the page's
 		// workos.portal.generateLink(GeneratePortalLinkOptions.builder()...),
@@ -211,8 +240,8 @@ var replays = []replay{
 
 // TestSDKReplays sends each replay's request, byte for byte but for Host
 // and Content-Length, to the binary, and checks the answer is one that SDK
-// takes: a status it accepts, with the {"link"} it reads, or the 404 of a
-// doubled slash.
+// takes: a status it accepts, with the {"link"} it reads; or the 404 of a
+// doubled slash, or the 422 of an empty intent.
 func TestSDKReplays(t *testing.T) {
 	t.Parallel()
 	for _, r := range replays {
@@ -239,8 +268,13 @@ func TestSDKReplays(t *testing.T) {
 			assert.Equal(t, "application/json; charset=utf-8", header.Get("Content-Type"))
 			var answer map[string]any
 			require.NoError(t, json.Unmarshal(body, &answer), "%s", body)
-			if r.status == http.StatusNotFound {
+			switch r.status {
+			case http.StatusNotFound:
 				assert.Equal(t, map[string]any{"message": "Not Found"}, answer)
+				return
+			case http.StatusUnprocessableEntity:
+				assert.Equal(t, "Validation failed", answer["message"])
+				assert.False(t, r.accepts(status), "the SDK raises")
 				return
 			}
 			assert.True(t, r.accepts(status), "the SDK takes %d as success", status)
