@@ -72,7 +72,7 @@ var replays = []replay{
 		// WorkOS::Client.new(api_key:, base_url:).admin_portal.generate_link.
 		// Scheme, host and port come from base_url, its path is dropped;
 		// nil members are left out; an Idempotency-Key (a UUID) only on a
-		// retry (408, 409, 429, 5xx; 2 retries); success is any 2xx.
+		// retry (408, 409, 429, 500, 502-504; 2 retries); success is any 2xx.
 		name: "ruby 10.2.1, the current major", base: "http://127.0.0.1:8484/ignored/path",
 		path: "/portal/generate_link",
 		header: [][2]string{
@@ -109,7 +109,7 @@ var replays = []replay{
 		// organization:, intent: GenerateLinkIntent::AuditLogs). The base
 		// loses its trailing "/" before "/portal/generate_link"; nulls are
 		// left out; an Idempotency-Key only when RequestOptions gives one;
-		// retries 429 and 5xx (3); status >= 400 throws.
+		// retries 429, 500, 502-504 (3); status >= 400 throws.
 		name: "php 9.0.0, the current major", base: "http://127.0.0.1:8484/",
 		path: "/portal/generate_link",
 		header: [][2]string{
