@@ -56,7 +56,9 @@ var conformance = []struct {
 		body: `{"organization":"org_123","intent_options":{"sso":{"bookmark_slug":"x"}}}`, status: 201},
 
 	{name: "missing organization", body: `{"intent":"sso"}`, status: 422, message: "Validation failed"},
-	{name: "empty organization", body: `{"organization":""}`, status: 422, message: "Validation failed"},
+	// The spec sets no minLength: "" is a string that names no organization.
+	{name: "empty organization", body: `{"organization":""}`, status: 400,
+		message: "Could not find an organization with the id, ."},
 	{name: "organization not a string", body: `{"organization":123}`, status: 422, message: "Validation failed"},
 	{name: "intent outside the enum", body: `{"organization":"org_123","intent":"billing"}`,
 		status: 422, message: "Validation failed"},
@@ -79,6 +81,8 @@ var conformance = []struct {
 	{name: "wrong key (recorded)", key: "sk_test_wrong", body: `{"organization":"org_123"}`,
 		status: 401, message: "Unauthorized"},
 	{name: "no key", key: "-", body: `{"organization":"org_123"}`, status: 401, message: "Unauthorized"},
+	{name: "the documentation's example key, where another is named", key: "sk_example_123456789",
+		body: `{"organization":"org_123"}`, status: 401, message: "Unauthorized"},
 	{name: "GET", method: "GET", status: 405},
 	{name: "another path", path: "/portal/generate_links", body: `{}`, status: 404},
 	{name: "a body too large", body: `{"organization":"org_123","return_url":"https://example.com/` +

@@ -22,7 +22,7 @@ import (
 type Fake struct {
 	baseURL string          // where the fake is reached: links point here
 	hosts   map[string]bool // the names it answers to, besides localhost and loopback IPs
-	apiKey  string          // "" accepts any sk_test_ key
+	apiKey  string          // "" accepts any sk_test_ key, and exampleAPIKey
 	orgs    map[string]bool // nil: every well-formed ID exists
 	now     func() time.Time
 
@@ -239,9 +239,14 @@ func bearer(header string) string {
 	return strings.TrimSpace(key)
 }
 
+// exampleAPIKey is the placeholder key of the WorkOS documentation's
+// snippets. Without WithAPIKey the fake accepts it, so that the snippets run
+// as written: it is no real key, so accepting it hides no mistake.
+const exampleAPIKey = "sk_example_123456789"
+
 func (f *Fake) authorized(key string) bool {
 	if f.apiKey == "" {
-		return strings.HasPrefix(key, "sk_test_")
+		return strings.HasPrefix(key, "sk_test_") || key == exampleAPIKey
 	}
 	return key == f.apiKey
 }

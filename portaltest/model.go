@@ -78,7 +78,7 @@ func parseRequest(body []byte) (linkRequest, *answer) {
 	}
 	var r linkRequest
 	var present bool
-	if r.Organization, present = text("organization"); !present || r.Organization == "" {
+	if r.Organization, present = text("organization"); !present {
 		refuse("organization", "organization_string_required", "organization must be a string")
 	}
 	if r.Intent, present = text("intent"); present {

@@ -9,7 +9,9 @@ import (
 type Option func(*Fake)
 
 // WithAPIKey makes the fake accept only key. Without it, the fake accepts
-// any key that starts with "sk_test_", as a test environment's keys do.
+// any key that starts with "sk_test_", as a test environment's keys do, and
+// "sk_example_123456789", the placeholder of the WorkOS documentation's
+// snippets, so that they run as written.
 func WithAPIKey(key string) Option {
 	return func(f *Fake) { f.apiKey = key }
 }

@@ -9,9 +9,10 @@
 //	portal-mock -healthcheck [-addr 127.0.0.1:8484]
 //	portal-mock -version
 //
-// The first line it prints holds its base URL. It accepts any sk_test_ key,
-// or only the key in PORTAL_MOCK_API_KEY (or -api-key, which every local
-// user can read in the process list). It answers only requests whose Host
+// The first line it prints holds its base URL. It accepts any sk_test_ key
+// and sk_example_123456789, the placeholder key of the WorkOS documentation's
+// snippets, or only the key in PORTAL_MOCK_API_KEY (or -api-key, which every
+// local user can read in the process list). It answers only requests whose Host
 // is localhost, a loopback IP, or a name given with -host or -tls-host, so
 // that a web page whose name rebinds to 127.0.0.1 cannot reach it, and
 // refuses cross-site requests on every path but the portal page; the first
@@ -31,20 +32,32 @@
 // Of the official SDKs, only Python reads WORKOS_BASE_URL from the
 // environment, as this module does; the others take the address as an
 // option, so code that builds its client without one calls the real API
-// whatever WORKOS_BASE_URL says. From each SDK's source:
+// whatever WORKOS_BASE_URL says. From each SDK's source, for the version the
+// WorkOS documentation page's snippet is written for (page) and the current
+// major; the tests run the Node, Python and Java 7 SDKs against the mock and
+// replay the others' exact requests:
 //
-//	SDK            reads WORKOS_BASE_URL  how to set the address
-//	this module    yes                    portal.WithBaseURL(url)
-//	Go, workos-go  no                     workos.NewClient(key, workos.WithBaseURL(url))
-//	Node           no                     new WorkOS(key, {apiHostname: "127.0.0.1", port: 8484, https: false})
-//	Python         yes                    WorkOSClient(api_key=key, base_url=url)
-//	Ruby           no                     WorkOS::Client.new(api_key: key, base_url: url)
-//	PHP            no                     new \WorkOS\WorkOS(apiKey: $key, baseUrl: $url)
-//	Java/Kotlin    no                     WorkOS(apiKey, apiBaseUrl = url), or WorkOS.builder().apiBaseUrl(url)
-//	.NET           no                     new WorkOSClient(new WorkOSOptions { ApiKey = key, ApiBaseURL = url })
+//	SDK, version              how to set the address
+//	this module               portal.WithBaseURL(url), or WORKOS_BASE_URL
+//	Go workos-go v3-v6 (page) portal.DefaultClient.Endpoint = url
+//	Go workos-go v10          workos.NewClient(key, workos.WithBaseURL(url))
+//	Node 8.13.0 (page), 12.x  new WorkOS(key, {apiHostname: "127.0.0.1", port: 8484, https: false})
+//	Python 5.x (page), 10.x   WorkOSClient(api_key=key, base_url=url), or WORKOS_BASE_URL
+//	Java 4.x (page)           workos.apiHostname, workos.https = false, workos.port
+//	Java/Kotlin 7.x           WorkOS.builder().apiKey(key).apiBaseUrl(url).build()
+//	Ruby up to 6.x (page)     WORKOS_API_HOSTNAME=name: HTTPS on port 443 only (-addr :443 -tls -tls-host name)
+//	Ruby 10.x                 WorkOS::Client.new(api_key: key, base_url: url)
+//	PHP 4.x (page)            WorkOS\WorkOS::setApiBaseUrl("http://127.0.0.1:8484/"), ending in /
+//	PHP 9.x                   new \WorkOS\WorkOS(apiKey: $key, baseUrl: $url)
+//	.NET 2.x (page)           WorkOS.WorkOSClient = new WorkOSClient(new WorkOSOptions { ApiKey, ApiBaseURL = url })
+//	.NET 6.x                  new WorkOSClient(new WorkOSOptions { ApiKey = key, ApiBaseURL = url })
 //
-// Node takes a host, not a URL, and recent versions of @workos-inc/node
-// need Node 22.11 or later. Ruby drops the path of its URL.
+// Node takes a host, not a URL; @workos-inc/node 9 and later declare Node
+// 22.11 or later. Ruby 10 drops the path of its URL. .NET joins the base URL
+// and the path as they are, so a base ending in / requests
+// //portal/generate_link, which the mock answers 404. To trust -tls:
+// SSL_CERT_FILE (Go, Python, Ruby), NODE_EXTRA_CA_CERTS (Node), a JVM trust
+// store (-Djavax.net.ssl.trustStore, made with keytool -importcert).
 package main
 
 import (
