@@ -20,7 +20,10 @@
 // Bad options are a [*ValidationError], and nothing is sent. Answers outside
 // 2xx are an [*APIError], which [errors.Is] matches against [ErrRateLimited]
 // and the other sentinels. Failures that may pass are retried, within ctx's
-// deadline; a [*RetryError] says why the retries stopped.
+// deadline; a [*RetryError] says why the retries stopped, with a reason that
+// errors.Is matches, such as [ErrNoRetriesLeft]. The text of every error is
+// safe to log: one printable line of at most 1 KB that holds no key and no
+// link, whatever the server echoed.
 //
 // An empty API key means WORKOS_API_KEY, and WORKOS_BASE_URL replaces the
 // API's address: package portaltest is a fake of the API for Go tests, and

@@ -23,8 +23,8 @@ const (
 // before the caller's deadline. Like net/http's Client.Timeout error, it
 // matches [context.DeadlineExceeded] too; errors.Is(err, ErrAttemptTimeout)
 // tells the two apart.
-var ErrAttemptTimeout = fmt.Errorf("portal: no answer within %v, the bound on each attempt: %w",
-	attemptTimeout, context.DeadlineExceeded)
+var ErrAttemptTimeout = fmt.Errorf("portal: no answer within 30s, the bound on each attempt: %w",
+	context.DeadlineExceeded)
 
 // The reasons a [*RetryError] gives for making no further attempt, besides
 // the context's own error, which [errors.Is] matches the same way.

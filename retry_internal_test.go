@@ -71,4 +71,5 @@ func TestNext(t *testing.T) {
 		assert.Equal(t, tt.reason, stop, tt.name)
 	}
 	assert.Contains(t, ErrRetryAfterTooLong.Error(), " "+maxRetryAfterWait.String(), "its text names the bound")
+	assert.Contains(t, ErrAttemptTimeout.Error(), " "+attemptTimeout.String()+",", "its text names the bound")
 }
