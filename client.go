@@ -45,8 +45,9 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if apiKey == "" {
 		return nil, ErrNoAPIKey
 	}
-	if strings.ContainsFunc(apiKey, func(r rune) bool { return r <= ' ' || r > '~' }) { // not quoted: a secret
-		return nil, errors.New("portal: the API key has spaces or characters that are not printable ASCII")
+	if strings.ContainsFunc(apiKey, func(r rune) bool { return !isKeyChar(r) }) { // not quoted: a secret
+		return nil, errors.New("portal: the API key has characters that no WorkOS key has: " +
+			"want ASCII letters, digits, \"_\" and \"-\"")
 	}
 	s := settings{retry: defaultRetry, baseURL: DefaultBaseURL, baseURLFrom: "DefaultBaseURL"}
 	if env := os.Getenv(EnvBaseURL); env != "" {

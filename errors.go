@@ -118,6 +118,13 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
+// What an APIError keeps of a 422's field errors is bounded: the API sends
+// one per field, a few hundred bytes in all.
+const (
+	maxFieldErrorBytes = 8 << 10
+	fieldErrorSlot     = 48 // what a FieldError takes besides its text: three string headers
+)
+
 // newAPIError builds the error for an answer outside 2xx, in any of the
 // shapes the API and the proxies before it use, keeping only text made
 // safe by clean.
@@ -143,9 +150,15 @@ func newAPIError(status int, requestID string, body []byte, key string) *APIErro
 	e.Message = cmp.Or(member("message"), member("error"))
 	var fields []FieldError
 	_ = json.Unmarshal(members["errors"], &fields)
-	for _, fe := range fields { // as many as 64 KiB of body holds
-		e.Errors = append(e.Errors, FieldError{Field: clean(fe.Field, key), Code: clean(fe.Code, key),
-			Message: clean(fe.Message, key)})
+	// One budget for what the field errors keep, counting each one's slot
+	// as well as its text, so that a body of many empty ones keeps little.
+	budget := maxFieldErrorBytes
+	for _, fe := range fields {
+		kept := FieldError{Field: clean(fe.Field, key), Code: clean(fe.Code, key), Message: clean(fe.Message, key)}
+		if budget -= fieldErrorSlot + len(kept.Field) + len(kept.Code) + len(kept.Message); budget < 0 {
+			break
+		}
+		e.Errors = append(e.Errors, kept)
 	}
 	return e
 }
@@ -168,8 +181,17 @@ type RetryError struct {
 // reason, as in "portal: 503 Service Unavailable [attempts: 3; no retries
 // left]", in at most 1 KB.
 func (e *RetryError) Error() string {
-	suffix := " [attempts: " + strconv.Itoa(e.Attempts) + "; " + e.Reason.Error() + "]"
-	return truncate(e.Err.Error(), maxErrorText-len(suffix)) + suffix
+	suffix := " [attempts: " + strconv.Itoa(e.Attempts) + "; " + truncate(textOf(e.Reason), 256) + "]"
+	return truncate(textOf(e.Err), maxErrorText-len(suffix)) + suffix
+}
+
+// textOf returns err's text, or "<nil>", as fmt would print it, so that a
+// RetryError that a test stub builds in part still prints.
+func textOf(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
 }
 
 // Unwrap returns Err and Reason.

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -58,12 +59,53 @@ func TestClean(t *testing.T) {
 		assert.Equal(t, tt.want, clean(tt.in, key), "clean(%q)", tt.in)
 	}
 	assert.Equal(t, "[REDACTED]", clean("a short b", "short"), "a key under 8 characters counts whole")
-	assert.Equal(t, "[REDACTED]", clean("a short b", "sk_test_short"), "and so does a secret")
-	assert.Equal(t, "sk_test_ only", clean("sk_test_ only", "sk_test_"), "a key that is all prefix has no secret")
+	assert.Equal(t, "a short b", clean("a short b", "sk_test_short"), "a short secret counts with its prefix")
+	assert.Equal(t, "[REDACTED]", clean("Bearer sk_test_short", "sk_test_short"))
 	assert.Equal(t, "[REDACTED]", clean("some text with sk_testab", "sk_testabcdefgh"), "no prefix: all is secret")
+	assert.Equal(t, "[REDACTED]", clean("BEARER "+strings.ToUpper(key), key), "whatever the case")
+	assert.Equal(t, "[REDACTED]", clean(key[:12]+`\"`+key[12:], key), "quoted by net/http")
+	// Short test keys, such as the README's and portaltest's, leave the
+	// text of every answer alone: only the whole key is theirs.
+	for _, short := range []string{"sk_test_ci", "sk_test_123", "sk_test_1234", "sk_test_portaltest"} {
+		for _, text := range []string{"portal: 500 Internal Server Error", "Validation failed (intent_invalid)",
+			"7d3c1f22-0a4b-4c5e-9f10-123412341234", "http://127.0.0.1:41234/portal/generate_link",
+			"http://ci-portal-mock:8484", "https://portal.example/portal/launch?token=TESTTOKEN"} {
+			assert.Equal(t, text, clean(text, short), "clean(%q, %q)", text, short)
+		}
+	}
 	assert.Equal(t, "no key", clean("no key", ""))
 	assert.LessOrEqual(t, len(clean(strings.Repeat("é", 1000), key)), maxServerText)
 	assert.Equal(t, `"org_123"`, quote("org_123", key))
 	assert.Equal(t, `"[REDACTED]"`, quote("https://api.workos.com/"+key[8:], key))
 	assert.Equal(t, `"[REDACTED]"`, quote(key, ""), "shaped like a key")
+}
+
+// TestAPIErrorIsBounded: an error body of many field errors, empty or
+// not, keeps at most maxFieldErrorBytes of them, slots counted.
+func TestAPIErrorIsBounded(t *testing.T) {
+	for _, item := range []string{`{}`, `{"field":"f","code":"c","message":"` + strings.Repeat("m", 600) + `"}`} {
+		body := `{"errors":[` + strings.TrimSuffix(strings.Repeat(item+",", 60000/len(item)), ",") + `]}`
+		e := newAPIError(422, "", []byte(body), "")
+		kept := 0
+		for _, fe := range e.Errors {
+			kept += fieldErrorSlot + len(fe.Field) + len(fe.Code) + len(fe.Message)
+		}
+		assert.LessOrEqual(t, kept, maxFieldErrorBytes, item)
+		assert.Greater(t, kept, maxFieldErrorBytes-fieldErrorSlot-600-8, "%s: the budget is spent, not wasted", item)
+	}
+	one := newAPIError(422, "", []byte(`{"errors":[{"field":"intent","code":"intent_invalid"}]}`), "")
+	assert.Equal(t, []FieldError{{Field: "intent", Code: "intent_invalid"}}, one.Errors)
+}
+
+// TestErrorsOfPartsPrint: a RetryError that a stub builds in part, or with
+// a reason of any length, prints in at most 1 KB, and truncate takes any
+// limit.
+func TestErrorsOfPartsPrint(t *testing.T) {
+	assert.Equal(t, "<nil> [attempts: 0; <nil>]", (&RetryError{}).Error())
+	long := &RetryError{Attempts: 2, Reason: errors.New(strings.Repeat("why ", 1000)), Err: errors.New("failed")}
+	assert.LessOrEqual(t, len(long.Error()), maxErrorText)
+	assert.True(t, strings.HasPrefix(long.Error(), "failed [attempts: 2; why why"), long.Error())
+	for limit := -3; limit < 5; limit++ {
+		assert.LessOrEqual(t, len(truncate("abcdefgh", limit)), max(limit, len("…")), limit)
+	}
 }

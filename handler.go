@@ -27,8 +27,10 @@ func RedirectHandler(g LinkGenerator, pick func(*http.Request) (GenerateLinkOpts
 //
 // It authenticates nobody: Pick decides, from the application's session,
 // which organization and intent the signed-in user may open, or returns an
-// error to refuse. Success is a 303 with Cache-Control: no-store and
-// Referrer-Policy: no-referrer.
+// error to refuse. Nor does it check where the POST came from: wrap it in
+// [http.CrossOriginProtection] so that another site's form cannot make
+// your users' browsers open the portal. Success is a 303 with
+// Cache-Control: no-store and Referrer-Policy: no-referrer.
 //
 // Without an ErrorHandler, failures get plain text that reveals nothing of
 // the API's answer: 400 for a [*ValidationError], 403 for other errors from

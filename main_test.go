@@ -27,6 +27,16 @@ import (
 // (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). It sends slog's default logger to
 // testLog, and fails the run if any goroutine is left behind.
 func TestMain(m *testing.M) {
+	// The developer's environment must not change what the tests see: a
+	// test that wants a setting sets it itself, with t.Setenv, or in the
+	// environment of a child process (runInChild), which keeps it. Go reads
+	// GODEBUG again when it changes.
+	for _, name := range []string{"GODEBUG", EnvAPIKey, EnvBaseURL, "SSL_CERT_DIR", "NO_PROXY", "no_proxy",
+		"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
+		if os.Getenv("PORTAL_TEST_CHILD") == "" {
+			os.Unsetenv(name)
+		}
+	}
 	dir, err := os.MkdirTemp("", "portal-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

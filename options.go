@@ -30,11 +30,11 @@ type settings struct {
 
 // WithBaseURL sets the API's address, for a mock or a proxy, overriding
 // WORKOS_BASE_URL. It must be https, since the key would travel in clear
-// over plain http, which is allowed only to localhost, a loopback IP or,
-// with a test key (sk_test_), a single-label host name: a mock's service
-// name in Compose or Kubernetes, such as http://portal-mock:8484. The
-// client's own transport sends plain http through no proxy. A path prefix
-// is kept.
+// over plain http, which is allowed only to a loopback IP (127.0.0.1,
+// [::1]) or, with a test key (sk_test_), to localhost or a single-label
+// host name: a mock's service name in Compose or Kubernetes, such as
+// http://portal-mock:8484. The client's own transport sends plain http
+// through no proxy. A path prefix is kept.
 func WithBaseURL(baseURL string) Option {
 	return func(s *settings) error {
 		s.baseURL, s.baseURLFrom = baseURL, "WithBaseURL"
@@ -45,6 +45,9 @@ func WithBaseURL(baseURL string) Option {
 // WithHTTPClient sends requests through hc's transport and timeout, for
 // custom TLS roots, a proxy or tracing; nil means the client's own. The
 // client uses a copy of hc that follows no redirect, nor the key with it.
+// The transport must honour the request's context, as net/http's does: a
+// call's bounds (the context's deadline, each attempt's 30 seconds) hold
+// only through a transport that returns when the context ends.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) error {
 		s.httpClient = hc
@@ -89,25 +92,26 @@ func (s *settings) endpoint(key string) (*url.URL, error) {
 	case hidesKey(s.baseURL, key):
 		rule = "want no API key in it, where every log on the way would see it"
 	case u.Scheme == "http" && !plainHTTPAllowed(u.Hostname(), key):
-		rule = "plain http, which carries the key in clear, is allowed only to localhost, a loopback IP or, " +
-			"with an sk_test_ key, a single-label host name such as a Compose service (http://portal-mock:8484)"
+		rule = "plain http, which carries the key in clear, is allowed only to a loopback IP or, with an " +
+			"sk_test_ key, to localhost or a single-label host name such as a Compose service (http://portal-mock:8484)"
 	default:
 		return u.JoinPath("portal", "generate_link"), nil
 	}
 	return nil, fmt.Errorf("portal: %s %s: %s", s.baseURLFrom, quote(s.baseURL, key), rule)
 }
 
-// plainHTTPAllowed reports whether key may cross plain http to host: only
-// to localhost or a loopback IP, which stay on the machine, or, for a test
-// key, to a single-label name, which resolves only inside a private
-// network, such as the one Compose makes. A live key never crosses a
-// network in clear; and dotted names, *.localhost among them, may resolve
-// anywhere.
+// plainHTTPAllowed reports whether key may cross plain http to host. Any
+// key may go to a loopback IP, which never leaves the machine. A test key
+// may also go to a name that stays in a private network: localhost, or a
+// single label, such as a Compose service's name. A name is resolved by
+// DNS, which a hostile network answers (even for localhost, where
+// /etc/hosts lacks it), so a live key never goes to one in clear; nor does
+// any key to a dotted name, *.localhost among them.
 func plainHTTPAllowed(host, key string) bool {
 	if ip := net.ParseIP(host); ip != nil {
 		return ip.IsLoopback()
 	}
-	return strings.EqualFold(host, "localhost") || strings.HasPrefix(key, "sk_test_") && isLabel(host)
+	return strings.HasPrefix(key, "sk_test_") && (strings.EqualFold(host, "localhost") || isLabel(host))
 }
 
 // isLabel reports whether host is one DNS label that starts with a letter,

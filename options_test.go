@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,8 +38,8 @@ func TestBaseURL(t *testing.T) {
 		_, err := portal.NewClient(testKey, portal.WithBaseURL(ok))
 		assert.NoError(t, err, ok)
 	}
-	const plainHTTP = "plain http, which carries the key in clear, is allowed only to localhost, a loopback IP or, " +
-		"with an sk_test_ key, a single-label host name such as a Compose service (http://portal-mock:8484)"
+	const plainHTTP = "plain http, which carries the key in clear, is allowed only to a loopback IP or, with an " +
+		"sk_test_ key, to localhost or a single-label host name such as a Compose service (http://portal-mock:8484)"
 	for base, want := range map[string]string{
 		"http://10.0.0.5": plainHTTP,
 		// DNS may send a dotted name anywhere
@@ -70,7 +71,18 @@ func TestBaseURL(t *testing.T) {
 		_, err := portal.NewClient(key, portal.WithBaseURL("http://portal-mock:8484"))
 		assert.ErrorContains(t, err, plainHTTP, "a key that is not a test key crosses no network in clear")
 		_, err = portal.NewClient(key, portal.WithBaseURL("http://localhost:8484"))
-		assert.NoError(t, err, "any key to loopback")
+		assert.ErrorContains(t, err, plainHTTP, "nor to a name, which DNS may answer, even localhost")
+		for _, ip := range []string{"127.0.0.1", "127.9.9.9", "[::1]", "[::ffff:127.0.0.1]"} {
+			_, err = portal.NewClient(key, portal.WithBaseURL("http://"+ip+":8484"))
+			assert.NoError(t, err, "any key to a loopback IP")
+		}
+	}
+	// A short test key is found only whole: no base URL of a test server is
+	// mistaken for one that holds it.
+	for port := 1024; port < 65536; port += 7 {
+		base := "http://127.0.0.1:" + strconv.Itoa(port)
+		_, err := portal.NewClient("sk_test_123", portal.WithBaseURL(base))
+		require.NoError(t, err, base)
 	}
 	t.Setenv(portal.EnvBaseURL, "http://portal-mock.internal:8484")
 	_, err = portal.NewClient(testKey)

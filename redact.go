@@ -77,25 +77,40 @@ func clean(s, key string) string {
 	return truncate(maskKeys(s), maxServerText)
 }
 
-// hidesKey reports whether s holds 8 characters in a row of the secret part
-// of key (all of a shorter one) once every character that the secret lacks
-// is taken out, so that no separator, visible or not, between pieces of the
-// key hides it. The public prefix, such as sk_test_, is not part of it.
+// hidesKey reports whether s holds a piece of key once everything but the
+// characters a key can have (ASCII letters, digits, "_" and "-") is taken
+// out and case is ignored, so that no separator, visible or not, nor a
+// change of case, hides it. A piece is 8 characters in a row of the
+// secret, the part after the public prefix such as sk_test_; or the whole
+// key, when its secret is shorter, so that short test keys ("sk_test_ci")
+// do not erase every message that happens to hold their letters.
 func hidesKey(s, key string) bool {
-	secret := key[len(keyPrefix.FindString(key)):]
-	kept := strings.Map(func(r rune) rune {
-		if strings.ContainsRune(secret, r) {
+	if key == "" {
+		return false
+	}
+	kept := strings.ToLower(strings.Map(func(r rune) rune {
+		if isKeyChar(r) {
 			return r
 		}
 		return -1
-	}, s)
-	run := min(8, len(secret))
-	for i := 0; run > 0 && i+run <= len(secret); i++ {
-		if strings.Contains(kept, secret[i:i+run]) {
+	}, s))
+	key = strings.ToLower(key)
+	secret := key[len(keyPrefix.FindString(key)):]
+	if len(secret) < 8 {
+		return strings.Contains(kept, key)
+	}
+	for i := 0; i+8 <= len(secret); i++ {
+		if strings.Contains(kept, secret[i:i+8]) {
 			return true
 		}
 	}
 	return false
+}
+
+// isKeyChar reports whether r can be part of an API key: NewClient takes
+// no other.
+func isKeyChar(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' || r == '-'
 }
 
 // maskKeys replaces anything shaped like an API key with [REDACTED].
@@ -125,7 +140,7 @@ func truncate(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}
-	cut := limit - len("…")
+	cut := max(limit-len("…"), 0)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
