@@ -320,7 +320,7 @@ func TestErrorAnswers(t *testing.T) {
 		assert.ErrorIs(t, err, tt.sentinel, tt.name)
 		for _, other := range []error{portal.ErrBadRequest, portal.ErrUnauthorized, portal.ErrRateLimited, portal.ErrServer,
 			portal.ErrInvalidResponse} {
-			if other != tt.sentinel {
+			if other != tt.sentinel { //nolint:errorlint // two sentinels compared for identity, not an error matched
 				assert.NotErrorIs(t, err, other, tt.name)
 			}
 		}

@@ -258,7 +258,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	// End latency faults first, then give other requests a moment.
 	fake.Close()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+	// ctx is done by now: the shutdown keeps its values but gets a deadline of its own.
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	if srv.Shutdown(shutdownCtx) != nil {
 		_ = srv.Close()

@@ -51,7 +51,7 @@ func newBrowser(t *testing.T) *http.Client {
 	}
 }
 
-func post(t *testing.T, url, origin string) *http.Response {
+func post(t *testing.T, url, origin string) answer {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, nil)
 	require.NoError(t, err)
@@ -61,7 +61,13 @@ func post(t *testing.T, url, origin string) *http.Response {
 	resp, err := newBrowser(t).Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
-	return resp
+	return answer{StatusCode: resp.StatusCode, Header: resp.Header}
+}
+
+// answer is what post returns of a response, whose body it has closed.
+type answer struct {
+	StatusCode int
+	Header     http.Header
 }
 
 func TestSettingsPage(t *testing.T) {
