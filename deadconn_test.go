@@ -243,3 +243,21 @@ func TestStuckHandshake(t *testing.T) {
 		assert.Equal(t, 5*time.Second, time.Since(start))
 	})
 }
+
+// TestIdleConnectionsCloseAfter90s: a connection left idle for 90 seconds
+// is closed, and the next call dials anew; one idle for less is reused.
+func TestIdleConnectionsCloseAfter90s(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, network, _ := memServer(t, linkHandler(0), true)
+		_, err := c.GenerateLink(context.Background(), auditLogs)
+		require.NoError(t, err)
+		time.Sleep(89 * time.Second)
+		_, err = c.GenerateLink(context.Background(), auditLogs)
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), network.dials.Load(), "idle for 89s: reused")
+		time.Sleep(91 * time.Second)
+		_, err = c.GenerateLink(context.Background(), auditLogs)
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), network.dials.Load(), "idle for 91s: closed, and dialed anew")
+	})
+}

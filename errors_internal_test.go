@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTruncate(t *testing.T) {
@@ -102,10 +103,55 @@ func TestAPIErrorIsBounded(t *testing.T) {
 // limit.
 func TestErrorsOfPartsPrint(t *testing.T) {
 	assert.Equal(t, "<nil> [attempts: 0; <nil>]", (&RetryError{}).Error())
+	longErr := &RetryError{Attempts: 3, Reason: ErrNoRetriesLeft, Err: errors.New(strings.Repeat("e", 2000))}
+	assert.Len(t, longErr.Error(), maxErrorText, "the failure cut so that all fits in 1 KB")
+	assert.True(t, strings.HasSuffix(longErr.Error(), "… [attempts: 3; no retries left]"), longErr.Error())
 	long := &RetryError{Attempts: 2, Reason: errors.New(strings.Repeat("why ", 1000)), Err: errors.New("failed")}
 	assert.LessOrEqual(t, len(long.Error()), maxErrorText)
 	assert.True(t, strings.HasPrefix(long.Error(), "failed [attempts: 2; why why"), long.Error())
 	for limit := -3; limit < 5; limit++ {
 		assert.LessOrEqual(t, len(truncate("abcdefgh", limit)), max(limit, len("…")), limit)
 	}
+}
+
+// TestFieldErrorBudgetIsExact: field errors that fit the budget exactly are
+// all kept, and one more is not.
+func TestFieldErrorBudgetIsExact(t *testing.T) {
+	item := `{"field":"` + strings.Repeat("f", 16) + `"}` // costs the slot and 16 bytes
+	perItem := fieldErrorSlot + 16
+	require.Zero(t, maxFieldErrorBytes%perItem, "the items fill the budget exactly")
+	fit := maxFieldErrorBytes / perItem
+	body := `{"errors":[` + strings.TrimSuffix(strings.Repeat(item+",", fit+1), ",") + `]}`
+	assert.Len(t, newAPIError(422, "", []byte(body), "").Errors, fit)
+}
+
+// TestStatusSentinelsAtTheirEdges pins each sentinel's range of statuses.
+func TestStatusSentinelsAtTheirEdges(t *testing.T) {
+	for _, tt := range []struct {
+		sentinel error
+		in, out  []int
+	}{
+		{ErrServer, []int{500, 599}, []int{499, 600}},
+		{ErrInvalidResponse, []int{200, 299}, []int{199, 300}},
+		{ErrBadRequest, []int{400}, []int{399, 401}},
+	} {
+		for _, status := range tt.in {
+			assert.ErrorIs(t, &APIError{StatusCode: status}, tt.sentinel, status)
+		}
+		for _, status := range tt.out {
+			assert.NotErrorIs(t, &APIError{StatusCode: status}, tt.sentinel, status)
+		}
+	}
+}
+
+// TestKeyPiecesAtTheirEdges pins what counts as a piece of the key: 8
+// characters of a secret of 8 or more, its last 8 among them; the whole key
+// for a shorter secret.
+func TestKeyPiecesAtTheirEdges(t *testing.T) {
+	assert.True(t, hidesKey("id abcdefgh", "sk_test_abcdefgh"), "a secret of exactly 8")
+	assert.False(t, hidesKey("id abcdefg", "sk_test_abcdefg"), "a secret of 7 needs its prefix")
+	assert.True(t, hidesKey("id sk_test_abcdefg", "sk_test_abcdefg"))
+	assert.True(t, hidesKey("CDEFGHIJ", "sk_test_ABCDEFGHIJ"), "the last 8")
+	assert.False(t, hidesKey("CDEFGHI", "sk_test_ABCDEFGHIJ"), "7 are no piece")
+	assert.False(t, hidesKey("anything", ""), "no key, nothing to hide")
 }

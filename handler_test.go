@@ -90,6 +90,9 @@ func TestRedirectHandlerFailures(t *testing.T) {
 		{"invalid options", nil, &portal.ValidationError{Field: "organization", Rule: "is required"}, http.StatusBadRequest},
 		{"API rate limits", nil, rateLimited, http.StatusServiceUnavailable},
 		{"a stub's ErrRateLimited", nil, fmt.Errorf("stub: %w", portal.ErrRateLimited), http.StatusServiceUnavailable},
+		{"rate limited without a Retry-After", nil, &portal.APIError{StatusCode: 429}, http.StatusServiceUnavailable},
+		{"rate limited for whole seconds", nil, &portal.APIError{StatusCode: 429, RetryAfter: 7 * time.Second},
+			http.StatusServiceUnavailable},
 		{"rate limited, retries given up", nil,
 			&portal.RetryError{Attempts: 3, Reason: portal.ErrNoRetriesLeft, Err: rateLimited},
 			http.StatusServiceUnavailable},
@@ -120,8 +123,10 @@ func TestRedirectHandlerFailures(t *testing.T) {
 			assert.Zero(t, g.calls.Load(), "%s: a refused request costs no API call", tt.name)
 		}
 		wantRetryAfter := ""
-		if errors.Is(tt.callErr, portal.ErrRateLimited) && errors.As(tt.callErr, new(*portal.APIError)) {
-			wantRetryAfter = "2" // 1.5s, in whole seconds rounded up
+		var apiErr *portal.APIError
+		if errors.Is(tt.callErr, portal.ErrRateLimited) && errors.As(tt.callErr, &apiErr) {
+			wantRetryAfter = map[time.Duration]string{0: "", 7 * time.Second: "7",
+				1500 * time.Millisecond: "2"}[apiErr.RetryAfter] // whole seconds, rounded up
 		}
 		assert.Equal(t, wantRetryAfter, w.Header().Get("Retry-After"), "%s: the API's Retry-After, passed on", tt.name)
 	}

@@ -34,7 +34,8 @@ func TestBaseURL(t *testing.T) {
 
 	for _, ok := range []string{"https://api.workos.com", "https://10.1.2.3:8443", "http://localhost:8484",
 		"http://LOCALHOST", "http://127.0.0.1:1", "http://127.8.9.10", "http://[::1]:8484", "https://mock.localhost",
-		"http://portal-mock:8484", "http://PortalMock2", "http://m", "http://mock-1:80"} {
+		"http://portal-mock:8484", "http://PortalMock2", "http://m", "http://mock-1:80", "http://a", "http://z",
+		"http://A", "http://Z", "http://a09", "http://z-9"} {
 		_, err := portal.NewClient(testKey, portal.WithBaseURL(ok))
 		assert.NoError(t, err, ok)
 	}
