@@ -117,7 +117,7 @@ func TestErrorsOfPartsPrint(t *testing.T) {
 // TestFieldErrorBudgetIsExact: field errors that fit the budget exactly are
 // all kept, and one more is not.
 func TestFieldErrorBudgetIsExact(t *testing.T) {
-	item := `{"field":"` + strings.Repeat("f", 16) + `"}` // costs the slot and 16 bytes
+	item := `{"field":"ffffffff","code":"cccc","message":"mmmm"}` // costs the slot and 16 bytes
 	perItem := fieldErrorSlot + 16
 	require.Zero(t, maxFieldErrorBytes%perItem, "the items fill the budget exactly")
 	fit := maxFieldErrorBytes / perItem
