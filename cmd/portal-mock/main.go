@@ -83,6 +83,10 @@ func main() {
 // envAPIKey names the variable that gives the one key to accept.
 const envAPIKey = "PORTAL_MOCK_API_KEY"
 
+// maxHeaderBytes bounds the request headers the mock reads, far above what
+// an SDK sends, so that a client cannot fill memory.
+const maxHeaderBytes = 16 << 10
+
 // version is the release's version, which the release build sets with
 // -ldflags "-X main.version=v1.2.3"; see buildVersion.
 var version string
@@ -231,7 +235,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second, // a client trickling its request cannot hold the server
 		IdleTimeout:       time.Minute,
-		MaxHeaderBytes:    portaltest.MaxHeaderBytes,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          logger,
 	}
 	fmt.Fprintf(stdout, "portal-mock listening on %s\n", baseURL)

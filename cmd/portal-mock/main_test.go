@@ -30,6 +30,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/adminportal/portal"
+	"github.com/adminportal/portal/internal/conformance"
 )
 
 // binary is portal-mock, built once for the tests that run it as CI does.
@@ -187,22 +188,18 @@ func (m *mock) stop(t *testing.T, sig os.Signal) (int, time.Duration) {
 	return 0, time.Since(start)
 }
 
-// runConformance runs portaltest's conformance table against the mock.
-func runConformance(t *testing.T, m *mock, certOut string) {
-	t.Helper()
-	cmd := exec.Command("go", "test", "-count=1", "-run", "^TestConformance$", "../../portaltest")
-	cmd.Env = append(os.Environ(), "PORTAL_MOCK_URL="+m.URL, "PORTAL_MOCK_CERT="+certOut)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+// runConformance runs the API's conformance table against the mock.
+func runConformance(t *testing.T, m *mock) {
+	conformance.Run(t, m.URL, m.client)
 }
 
 var conformanceArgs = []string{
-	"-api-key", "sk_test_conformance", "-org", "org_01EHZNVPK3SFK441A1RGBFSHRT", "-org", "org_123",
+	"-api-key", conformance.Key, "-org", conformance.Organizations[0], "-org", conformance.Organizations[1],
 }
 
 func TestConformanceOverHTTP(t *testing.T) {
 	t.Parallel()
-	runConformance(t, startMock(t, "", conformanceArgs...), "")
+	runConformance(t, startMock(t, "", conformanceArgs...))
 }
 
 func TestConformanceOverTLS(t *testing.T) {
@@ -210,7 +207,7 @@ func TestConformanceOverTLS(t *testing.T) {
 	certOut := filepath.Join(t.TempDir(), "portal-mock.pem")
 	m := startMock(t, certOut, append(conformanceArgs, "-tls", "-tls-cert-out", certOut)...)
 	assert.True(t, strings.HasPrefix(m.URL, "https://127.0.0.1:"), m.URL)
-	runConformance(t, m, certOut)
+	runConformance(t, m)
 }
 
 // TestGoClientOverTLS is the container-CI recipe: unchanged code that reads
@@ -230,7 +227,8 @@ func TestGoClientOverTLS(t *testing.T) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	require.NoError(t, err, "%s", stderr.String())
-	assert.Regexp(t, `^https://portal-mock\.test:`+port+`/portal/launch\?token=[A-Z2-7]+\n$`, string(out))
+	assert.Regexp(t, `^https://127\.0\.0\.1:`+port+`/portal/launch\?token=[A-Z2-7]+\n$`, string(out),
+		"the link names the host the client reached")
 
 	_, reqs := m.requests(t, 1)
 	require.Len(t, reqs, 1)
@@ -323,40 +321,6 @@ func TestCrossSiteControlRequestsAreRefused(t *testing.T) {
 	}
 	status, _ := m.do(t, http.MethodPost, "/portal/generate_link", `{"organization":"org_1"}`)
 	assert.Equal(t, http.StatusUnauthorized, status, "no fault was installed")
-}
-
-// TestHostAllowList: the mock answers a foreign Host (a page whose name
-// rebinds to 127.0.0.1) with 421 on every endpoint, says which flag admits
-// it, and serves the names given with -host; links point at the first.
-func TestHostAllowList(t *testing.T) {
-	t.Parallel()
-	m := startMock(t, "", "-host", "portal-mock", "-host", "other.internal")
-	_, port, _ := net.SplitHostPort(strings.TrimPrefix(m.URL, "http://"))
-	assert.Equal(t, "http://portal-mock:"+port, m.URL, "the first -host names the links' host")
-	m.URL = "http://127.0.0.1:" + port
-	send := func(method, path, host string) (int, string) {
-		req, _ := http.NewRequest(method, m.URL+path, strings.NewReader(`{"organization":"org_1"}`))
-		req.Host = host
-		req.Header.Set("Authorization", "Bearer sk_test_x")
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Origin", "http://"+host)
-		resp, err := m.client.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	for _, path := range []string{"/portal/generate_link", "/portal/launch?token=x", "/__mock/health", "/__mock/requests",
-		"/__mock/reset", "/__mock/faults"} {
-		status, body := send(http.MethodPost, path, "attacker.example:"+port)
-		assert.Equal(t, http.StatusMisdirectedRequest, status, path)
-		assert.Contains(t, body, "-host", path)
-	}
-	status, body := send(http.MethodPost, "/portal/generate_link", "other.internal:"+port)
-	require.Equal(t, http.StatusCreated, status, body)
-	assert.Contains(t, body, `"link":"http://portal-mock:`+port+`/portal/launch?token=`)
-	total, _ := m.requests(t, 0)
-	assert.Equal(t, int64(1), total, "the refused requests were not recorded")
 }
 
 func TestDropIsRecordedBeforeTheClientSeesIt(t *testing.T) {
