@@ -32,6 +32,7 @@ type Fake struct {
 	closed    chan struct{} // closed by Close, to end injected latencies
 	closeOnce sync.Once
 	held      chan struct{} // a token for each request that a latency holds
+	reading   chan struct{} // a token for each request whose body is read and recorded
 
 	mu         sync.Mutex
 	log        requestLog
@@ -58,6 +59,7 @@ const (
 	maxLinks     = 10000           // links kept; older ones are forgotten,
 	maxLinkBytes = 16 << 20        // and so are they when their pages' text passes this
 	maxHeld      = 100             // requests that latencies hold at once; more are dropped
+	maxReading   = 32              // requests whose bodies are read at once; more wait their turn
 )
 
 const generateLinkPath = "/portal/generate_link"
@@ -72,11 +74,12 @@ const generateLinkPath = "/portal/generate_link"
 // cannot reach it.
 func NewFake(baseURL string, opts ...Option) *Fake {
 	f := &Fake{
-		hosts:  map[string]bool{},
-		now:    time.Now,
-		closed: make(chan struct{}),
-		held:   make(chan struct{}, maxHeld),
-		links:  map[string]*issuedLink{},
+		hosts:   map[string]bool{},
+		now:     time.Now,
+		closed:  make(chan struct{}),
+		held:    make(chan struct{}, maxHeld),
+		reading: make(chan struct{}, maxReading),
+		links:   map[string]*issuedLink{},
 	}
 	f.setBaseURL(baseURL)
 	f.log.reset()
@@ -274,7 +277,15 @@ func (f *Fake) generateLink(w http.ResponseWriter, r *http.Request) {
 		messageAnswer(http.StatusUnauthorized, "Unauthorized").write(w)
 		return
 	}
+	select { // so that many requests at once cannot hold many bodies
+	case f.reading <- struct{}{}:
+	case <-r.Context().Done():
+		return // the client left
+	case <-f.closed:
+		return
+	}
 	rec, refusal, req := f.arrive(w, r, key)
+	<-f.reading
 	fault := f.nextFault()
 	var a *answer
 	link := ""

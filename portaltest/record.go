@@ -112,7 +112,7 @@ func (f *Fake) record(r *http.Request, key string, body []byte, requestID string
 	rec := &Request{Time: f.now(), Method: http.MethodPost, Path: generateLinkPath,
 		Proto: "HTTP/" + strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor), RequestID: requestID,
 		Header: recordHeader(r.Header, sc), Opts: readOpts(body, sc), BodyTruncated: len(body) > maxRecordedBody}
-	rec.Body, _ = bodyRoom.keep(sc, string(body), maxRecordedBody)
+	rec.Body, _ = bodyRoom.keep(sc, string(body[:min(len(body), maxRecordedBody+lookPast)]), maxRecordedBody)
 	if key != "" {
 		rec.Key = Fingerprint(key)
 	}

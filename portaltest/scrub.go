@@ -2,6 +2,7 @@ package portaltest
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -16,9 +17,10 @@ const redacted = "[REDACTED]"
 // letters and "_", as in sk_test_ and sk_live_. Text that names it stays.
 var publicPrefix = regexp.MustCompile(`^sk_[a-z]+_`)
 
-// keyShaped matches text that has the form of an API key, in any case, as a
-// header's name takes: a public prefix and 8 or more letters and digits.
-var keyShaped = regexp.MustCompile(`(?i)sk_[a-z]+_[0-9a-z]{8,}`)
+// keyShaped matches text that has the form of an API key, once lower-cased
+// (as a header's name may not be): a public prefix and 8 or more letters and
+// digits.
+var keyShaped = regexp.MustCompile(`sk_[a-z]+_[0-9a-z]{8,}`)
 
 // lookPast is how far past a cut the scrubber reads, so that a key across
 // the cut is masked whole rather than left in part: further than a run of
@@ -32,22 +34,29 @@ const lookPast = 64
 // that holds a secret or a key only once its JSON or URL escapes are read
 // is replaced whole.
 type scrubber struct {
-	runs map[int]map[string]bool // by length: every run of a secret, lower-cased
+	runs []runs // one for each length of run: 8, and those of shorter secrets
+}
+
+// runs are the runs of one length of the secrets, lower-cased.
+type runs struct {
+	n   int
+	set map[string]bool
 }
 
 func newScrubber(keys ...string) *scrubber {
-	sc := &scrubber{runs: map[int]map[string]bool{}}
+	sc := &scrubber{}
 	for _, key := range keys {
 		secret := asciiLower(strings.TrimPrefix(key, publicPrefix.FindString(key)))
 		n := min(8, len(secret))
 		if n == 0 {
 			continue
 		}
-		if sc.runs[n] == nil {
-			sc.runs[n] = map[string]bool{}
+		i := slices.IndexFunc(sc.runs, func(r runs) bool { return r.n == n })
+		if i < 0 {
+			i, sc.runs = len(sc.runs), append(sc.runs, runs{n: n, set: map[string]bool{}})
 		}
-		for i := 0; i+n <= len(secret); i++ {
-			sc.runs[n][secret[i:i+n]] = true
+		for j := 0; j+n <= len(secret); j++ {
+			sc.runs[i].set[secret[j:j+n]] = true
 		}
 	}
 	return sc
@@ -64,24 +73,33 @@ func (sc *scrubber) cut(s string, limit int) string {
 // mask returns s with every run of a secret and every key-shaped text
 // replaced, or [REDACTED] alone if its escapes hide either.
 func (sc *scrubber) mask(s string) string {
-	s = keyShaped.ReplaceAllString(s, redacted) // first, so that no run masked inside one leaves the rest
-	var b strings.Builder
-	lower, done := asciiLower(s), 0
-	for i := 0; i < len(s); {
-		end := sc.runAt(lower, i)
-		if end == 0 {
-			i++
-			continue
+	lower := asciiLower(s)
+	var masked []bool // by byte of s, once there is something to mask
+	cover := func(from, to int) {
+		if masked == nil {
+			masked = make([]bool, len(s))
 		}
-		for next := i + 1; next < end; next++ { // runs that overlap this one extend it
-			end = max(end, sc.runAt(lower, next))
+		for i := from; i < to; i++ {
+			masked[i] = true
 		}
-		b.WriteString(s[done:i])
-		b.WriteString(redacted)
-		i, done = end, end
 	}
-	if done > 0 {
-		b.WriteString(s[done:])
+	for _, span := range keyShaped.FindAllStringIndex(lower, -1) {
+		cover(span[0], span[1])
+	}
+	for i := range lower {
+		if end := sc.runAt(lower, i); end > 0 {
+			cover(i, end)
+		}
+	}
+	if masked != nil {
+		var b strings.Builder
+		for i := 0; i < len(s); i++ {
+			if !masked[i] {
+				b.WriteByte(s[i])
+			} else if i == 0 || !masked[i-1] {
+				b.WriteString(redacted)
+			}
+		}
 		s = b.String()
 	}
 	if strings.ContainsAny(s, `\%`) && sc.holds(unescape(s)) {
@@ -94,9 +112,9 @@ func (sc *scrubber) mask(s string) string {
 // 0 if none starts there.
 func (sc *scrubber) runAt(lower string, i int) int {
 	end := 0
-	for n, runs := range sc.runs {
-		if i+n <= len(lower) && runs[lower[i:i+n]] {
-			end = max(end, i+n)
+	for _, r := range sc.runs {
+		if i+r.n <= len(lower) && r.set[lower[i:i+r.n]] {
+			end = max(end, i+r.n)
 		}
 	}
 	return end
@@ -110,7 +128,7 @@ func (sc *scrubber) holds(s string) bool {
 			return true
 		}
 	}
-	return keyShaped.MatchString(s)
+	return keyShaped.MatchString(lower)
 }
 
 // unescape returns s as a reader of its JSON escapes (\u0073, \/) and URL
