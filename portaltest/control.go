@@ -82,7 +82,7 @@ func (f *Fake) listRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(listTimeout))
 	f.mu.Lock()
-	total, first, resets := f.log.total, f.log.total-int64(len(f.log.ring))+1, f.log.resets
+	total, first, resets := f.log.total, f.log.oldest(), f.resets
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -92,7 +92,7 @@ func (f *Fake) listRequests(w http.ResponseWriter, r *http.Request) {
 	for seq := first; seq <= total; seq++ {
 		f.mu.Lock()
 		var b bytes.Buffer
-		if rec := f.log.find(seq); rec != nil && f.log.resets == resets {
+		if rec := f.log.find(seq); rec != nil && f.resets == resets { // a reset ends the listing
 			enc := json.NewEncoder(&b)
 			enc.SetEscapeHTML(false) // a body of "<" costs 1 byte, not 6: the answer is JSON, not HTML
 			_ = enc.Encode(rec)

@@ -7,11 +7,13 @@
 //
 //	func TestRateLimit(t *testing.T) {
 //		synctest.Test(t, func(t *testing.T) {
-//			api := portaltest.NewServer(t)
+//			api := portaltest.NewServer(t) // inside the bubble
 //			api.InjectFault(portaltest.Fault{Status: 429, RetryAfter: "2"})
 //			start := time.Now()
-//			link, err := api.Client().GenerateLink(t.Context(), portal.GenerateLinkOpts{Organization: "org_123"})
-//			// err is nil, link.Link opens the fake's portal page, and time.Since(start) is 2s.
+//			_, err := api.Client().GenerateLink(t.Context(), portal.GenerateLinkOpts{Organization: "org_123"})
+//			if err != nil || time.Since(start) != 2*time.Second {
+//				t.Fatalf("got %v after %v, want a link after the 2s the API asked for", err, time.Since(start))
+//			}
 //		})
 //	}
 //

@@ -35,7 +35,8 @@ type Fake struct {
 	reading   chan struct{} // a token for each request whose body is read and recorded
 
 	mu         sync.Mutex
-	log        requestLog
+	log        *requestLog
+	resets     int                    // Resets so far: a listing stops at one (any change would do, f.resets-- too)
 	links      map[string]*issuedLink // by token
 	linkTokens []string               // the tokens of links, oldest first
 	linkBytes  int                    // what the links keep, in bytes
@@ -82,7 +83,7 @@ func NewFake(baseURL string, opts ...Option) *Fake {
 		links:   map[string]*issuedLink{},
 	}
 	f.setBaseURL(baseURL)
-	f.log.reset()
+	f.log = newRequestLog()
 	for _, opt := range opts {
 		if opt != nil {
 			opt(f)
@@ -260,7 +261,9 @@ func (f *Fake) Close() {
 func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.log.reset()
+	close(f.log.changed) // wake waiters, so that they see the reset
+	f.log = newRequestLog()
+	f.resets++
 	f.links, f.linkTokens, f.linkBytes = map[string]*issuedLink{}, nil, 0
 	f.faults = nil
 }

@@ -180,6 +180,8 @@ func (f *Fake) nextFault() *Fault {
 	defer f.mu.Unlock()
 	for i, a := range f.faults {
 		if a.rng != nil {
+			// Float64 draws from [0, 1): <= would differ only on a draw equal to Probability, which is
+			// as good as never, so no test can tell the two apart.
 			if a.rng.Float64() < a.Probability {
 				return &a.Fault
 			}

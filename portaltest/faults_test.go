@@ -213,7 +213,8 @@ func post(srv *portaltest.Server) (int, string, error) {
 func TestLatenciesHoldAtMost100Requests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := portaltest.NewServer(t)
-		srv.InjectFault(portaltest.Fault{Latency: time.Hour, Probability: 1})
+		srv.InjectFault(portaltest.Fault{Latency: time.Hour, Count: 130})
+		srv.InjectFault(portaltest.Fault{Status: 503}) // no latency: it needs no place among the held
 		var mu sync.Mutex
 		statuses := map[int]int{}
 		var wg sync.WaitGroup
@@ -229,11 +230,18 @@ func TestLatenciesHoldAtMost100Requests(t *testing.T) {
 		mu.Lock()
 		assert.Equal(t, map[int]int{0: 30}, statuses, "30 dropped, 100 held")
 		mu.Unlock()
+		status, _, _ := post(srv)
+		assert.Equal(t, http.StatusServiceUnavailable, status, "a fault without latency waits for no place")
+		srv.InjectFault(portaltest.Fault{Latency: time.Second})
+		status, _, err := post(srv)
+		assert.Error(t, err, "a fault with latency does, and drops its request when there is none")
+		assert.Zero(t, status)
 		time.Sleep(time.Hour)
 		wg.Wait()
 		assert.Equal(t, map[int]int{0: 30, http.StatusCreated: 100}, statuses)
-		status, _, _ := post(srv)
-		assert.Equal(t, http.StatusCreated, status, "the held requests gave back their places")
+		srv.InjectFault(portaltest.Fault{Latency: time.Second})
+		status, _, _ = post(srv)
+		assert.Equal(t, http.StatusCreated, status, "the held gave back their places")
 	})
 }
 

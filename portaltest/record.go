@@ -88,21 +88,19 @@ func (b *budget) keep(sc *scrubber, s string, limit int) (kept string, ok bool) 
 	return kept, true
 }
 
-// requestLog keeps the most recent maxRecorded requests, oldest first.
+// requestLog keeps the most recent maxRecorded requests, oldest first,
+// until Reset replaces it.
 type requestLog struct {
 	ring    []*Request
 	next    int           // where the next record goes once ring is full
 	total   int64         // requests since the start or the last reset
-	resets  int           // how often it was reset, so that a listing can tell
-	changed chan struct{} // closed and replaced when a request is recorded
+	changed chan struct{} // closed and replaced when a request is recorded, or the log reset
 }
 
-func (l *requestLog) reset() {
-	if l.changed != nil {
-		close(l.changed) // wake waiters, so that they see the reset
-	}
-	*l = requestLog{resets: l.resets + 1, changed: make(chan struct{})}
-}
+func newRequestLog() *requestLog { return &requestLog{changed: make(chan struct{})} }
+
+// oldest is the Seq of the oldest record kept.
+func (l *requestLog) oldest() int64 { return l.total - int64(len(l.ring)) + 1 }
 
 // record adds a request on its arrival, keeping of it only what its budget
 // allows, as copies: no record keeps a piece of the request alive.
@@ -118,7 +116,7 @@ func (f *Fake) record(r *http.Request, key string, body []byte, requestID string
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	l := &f.log
+	l := f.log
 	l.total++
 	rec.Seq = l.total
 	if len(l.ring) < maxRecorded {
@@ -211,11 +209,10 @@ func (f *Fake) Requests() []Request {
 
 // find returns the record of request seq, if it is kept.
 func (l *requestLog) find(seq int64) *Request {
-	oldest := l.total - int64(len(l.ring)) + 1
-	if seq < oldest || seq > l.total {
+	if seq < l.oldest() || seq > l.total {
 		return nil
 	}
-	return l.ring[(l.next+int(seq-oldest))%len(l.ring)]
+	return l.ring[(l.next+int(seq-l.oldest()))%len(l.ring)]
 }
 
 func (l *requestLog) snapshot() []Request {

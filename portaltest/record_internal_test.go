@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -95,6 +96,8 @@ func TestStalledListHoldsNoOldRecords(t *testing.T) {
 		f.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://fake.test/__mock/requests", nil))
 	}()
 	<-w.stalled
+	f.Reset()
+	post() // a new first request, which a list of the old log must not show
 	for range maxRecorded {
 		post()
 	}
@@ -110,5 +113,53 @@ func TestStalledListHoldsNoOldRecords(t *testing.T) {
 	<-listed
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Less(t, strings.Count(w.Body.String(), `"seq":`), 20, "records that left are not listed")
+	assert.Equal(t, 1, strings.Count(w.Body.String(), `"seq":1,`), "nor those after a reset")
 	assert.True(t, strings.HasSuffix(w.Body.String(), "]}\n"), "the list is whole JSON")
+}
+
+func TestBudget(t *testing.T) {
+	t.Parallel()
+	sc := newScrubber()
+	b := budget(100)
+	kept, ok := b.keep(sc, strings.Repeat("x", 200), 1000)
+	assert.True(t, ok)
+	assert.Len(t, kept, 100-slot, "what the budget allows, besides the string's slot")
+	assert.Zero(t, b)
+	_, ok = b.keep(sc, "", 1000)
+	assert.False(t, ok, "not even an empty string's slot is left")
+
+	b = budget(slot)
+	kept, ok = b.keep(sc, "x", 1000)
+	assert.True(t, ok, "an empty string fits in a slot")
+	assert.Empty(t, kept)
+	b = budget(100)
+	kept, _ = b.keep(sc, strings.Repeat("x", 200), 10)
+	assert.Len(t, kept, 10, "and no more than the limit")
+	assert.Equal(t, budget(100-slot-10), b)
+}
+
+// TestLinksAreBounded: the fake forgets the oldest links once they are
+// more than 10,000, or their pages' text takes more than 16 MiB, counting
+// every field.
+func TestLinksAreBounded(t *testing.T) {
+	t.Parallel()
+	f := NewFake("http://fake.test")
+	quarter := strings.Repeat("q", maxLinkBytes/4)
+	f.keepLink("whole", &issuedLink{organization: quarter, intent: quarter, returnURL: quarter, successURL: quarter})
+	assert.NotNil(t, f.links["whole"], "exactly 16 MiB is kept")
+	f.keepLink("small", &issuedLink{organization: "o"})
+	assert.Nil(t, f.links["whole"], "one byte more forgets the oldest")
+	assert.NotNil(t, f.links["small"])
+	assert.Equal(t, 1, f.linkBytes)
+	assert.Equal(t, []string{"small"}, f.linkTokens)
+
+	f.Reset()
+	for i := range maxLinks {
+		f.keepLink(strconv.Itoa(i), &issuedLink{})
+	}
+	assert.Len(t, f.links, maxLinks, "10,000 are kept")
+	f.keepLink("one more", &issuedLink{})
+	assert.Len(t, f.links, maxLinks)
+	assert.Nil(t, f.links["0"], "the oldest is forgotten")
+	assert.NotNil(t, f.links["1"])
 }

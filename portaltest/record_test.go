@@ -218,6 +218,19 @@ func TestRecordingIsBounded(t *testing.T) {
 	assert.Equal(t, body[:4<<10], reqs[0].Body)
 
 	fake.Reset()
+	exactly := `{"organization":"org_123","return_url":"https://example.com/`
+	exactly += strings.Repeat("a", 4<<10-len(exactly)-2) + `"}`
+	serveFake(fake, http.MethodPost, "/portal/generate_link", exactly)
+	serveFake(fake, http.MethodPost, "/portal/generate_link", exactly+" ")
+	reqs = fake.Requests()
+	assert.Equal(t, exactly, reqs[0].Body)
+	assert.False(t, reqs[0].BodyTruncated, "4 KiB are kept whole")
+	assert.True(t, reqs[1].BodyTruncated)
+	require.NoError(t, fake.InjectFault(portaltest.Fault{Status: 500, Body: strings.Repeat("r", 5000)}))
+	serveFake(fake, http.MethodPost, "/portal/generate_link", exactly)
+	assert.Equal(t, strings.Repeat("r", 4<<10), fake.Requests()[2].Response, "and 4 KiB of the answer")
+
+	fake.Reset()
 	assert.Empty(t, fake.Requests())
 	assert.Zero(t, fake.Total())
 }

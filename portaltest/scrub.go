@@ -2,7 +2,6 @@ package portaltest
 
 import (
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -34,13 +33,7 @@ const lookPast = 64
 // that holds a secret or a key only once its JSON or URL escapes are read
 // is replaced whole.
 type scrubber struct {
-	runs []runs // one for each length of run: 8, and those of shorter secrets
-}
-
-// runs are the runs of one length of the secrets, lower-cased.
-type runs struct {
-	n   int
-	set map[string]bool
+	runs [9]map[string]bool // by length, 8 and those of shorter secrets: every run, lower-cased
 }
 
 func newScrubber(keys ...string) *scrubber {
@@ -51,12 +44,11 @@ func newScrubber(keys ...string) *scrubber {
 		if n == 0 {
 			continue
 		}
-		i := slices.IndexFunc(sc.runs, func(r runs) bool { return r.n == n })
-		if i < 0 {
-			i, sc.runs = len(sc.runs), append(sc.runs, runs{n: n, set: map[string]bool{}})
+		if sc.runs[n] == nil {
+			sc.runs[n] = map[string]bool{}
 		}
-		for j := 0; j+n <= len(secret); j++ {
-			sc.runs[i].set[secret[j:j+n]] = true
+		for i := 0; i+n <= len(secret); i++ {
+			sc.runs[n][secret[i:i+n]] = true
 		}
 	}
 	return sc
@@ -87,6 +79,7 @@ func (sc *scrubber) mask(s string) string {
 		cover(span[0], span[1])
 	}
 	for i := range lower {
+		// end >= 0 would mask the same: cover(i, 0) covers nothing, at a cost.
 		if end := sc.runAt(lower, i); end > 0 {
 			cover(i, end)
 		}
@@ -112,9 +105,9 @@ func (sc *scrubber) mask(s string) string {
 // 0 if none starts there.
 func (sc *scrubber) runAt(lower string, i int) int {
 	end := 0
-	for _, r := range sc.runs {
-		if i+r.n <= len(lower) && r.set[lower[i:i+r.n]] {
-			end = max(end, i+r.n)
+	for n, runs := range sc.runs { // a nil map holds nothing
+		if i+n <= len(lower) && runs[lower[i:i+n]] {
+			end = max(end, i+n)
 		}
 	}
 	return end

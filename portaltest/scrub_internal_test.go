@@ -22,6 +22,7 @@ func TestScrubberMasksSecretsAndKeys(t *testing.T) {
 		{"an abc, xabcx", "an [REDACTED], x[REDACTED]x", "a secret shorter than 8: whole"},
 		{"my plainsecret!", "my [REDACTED]!", "a key without a prefix is all secret"},
 		{"sk_other_AbCdEfGh12", "[REDACTED]", "shaped like a key"},
+		{"sk_live_zzzzzzzz, sk_test_yyyyyyyy", "[REDACTED], [REDACTED]", "every one"},
 		{"SK_LIVE_abcdefgh", "[REDACTED]", "in any case"},
 		{"sk_live_abcdefg", "sk_live_[REDACTED]defg", "7 after the prefix: not key-shaped, but abc"},
 		{`{"k":"\u0053\u0065cretKe"}`, "[REDACTED]", "JSON escapes hide a run"},
