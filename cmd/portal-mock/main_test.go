@@ -209,10 +209,11 @@ func (m *mock) generateLink(key string) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// requests returns the mock's record, once at least min requests arrived.
+// requests returns the mock's record, once at least min requests arrived,
+// or 10 seconds passed.
 func (m *mock) requests(t *testing.T, atLeast int) (total int64, reqs []map[string]any) {
 	t.Helper()
-	status, body := m.do(t, http.MethodGet, "/__mock/requests?min="+strconv.Itoa(atLeast), "")
+	status, body := m.do(t, http.MethodGet, "/__mock/requests?timeout=10s&min="+strconv.Itoa(atLeast), "")
 	require.Equal(t, http.StatusOK, status, body)
 	var list struct {
 		Total    int64
