@@ -31,7 +31,7 @@ func TestSignalsStopTheMock(t *testing.T) {
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
-			m := startBinary(t, nil)
+			m := startBinary(t, nil, nil)
 			status, _ := m.do(t, http.MethodPost, "/__mock/faults", `{"latency_ms":60000}`)
 			require.Equal(t, http.StatusNoContent, status)
 			held, poll := make(chan error, 1), make(chan error, 1)
@@ -65,14 +65,9 @@ func TestClosedStandardErrorLosesLinesNotTheMock(t *testing.T) {
 	t.Parallel()
 	closed, pipe, err := os.Pipe()
 	require.NoError(t, err)
+	defer pipe.Close()
 	require.NoError(t, closed.Close())
-	m := &mock{cmd: exec.Command(binary, "-addr", "127.0.0.1:0")}
-	m.cmd.Stderr = pipe
-	stdout, err := m.cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, m.cmd.Start())
-	pipe.Close()
-	m.readURL(t, "", stdout)
+	m := startBinary(t, nil, pipe)
 	for i := range 50 {
 		status, err := m.generateLink("sk_test_sigpipe0123456789")
 		require.NoError(t, err, "request %d", i)
@@ -90,14 +85,8 @@ func TestStandardErrorThatNobodyReads(t *testing.T) {
 	unread, pipe, err := os.Pipe()
 	require.NoError(t, err)
 	defer unread.Close()
-	m := &mock{cmd: exec.Command(binary, "-addr", "127.0.0.1:0")}
-	m.cmd.Stderr = pipe
-	stdout, err := m.cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, m.cmd.Start())
-	pipe.Close()
-	m.readURL(t, "", stdout)
-	defer m.client.CloseIdleConnections()
+	defer pipe.Close()
+	m := startBinary(t, nil, pipe)
 	for range 2000 { // some 200 KB of log lines, more than a pipe and the mock's 1,000 lines hold
 		status, _ := m.do(t, http.MethodGet, "/__mock/health", "")
 		require.Equal(t, http.StatusOK, status)
@@ -113,7 +102,7 @@ func TestStandardErrorThatNobodyReads(t *testing.T) {
 func TestKeyFromTheEnvironmentStaysHidden(t *testing.T) {
 	t.Parallel()
 	env := []string{envAPIKey + "=sk_test_from_the_environment"}
-	m := startBinary(t, env)
+	m := startBinary(t, env, nil)
 	status, err := m.generateLink("sk_test_from_the_environment")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusCreated, status)
@@ -299,7 +288,7 @@ func TestMemoryIsBounded(t *testing.T) {
 		t.Skip("set PORTAL_MEMORY_TEST=1 to send some 30,000 requests (.ci/run does)")
 	}
 	t.Parallel()
-	m := startBinary(t, nil)
+	m := startBinary(t, nil, nil)
 	if _, err := peakRSS(m.cmd.Process.Pid); err != nil {
 		t.Skip("no /proc here to read the process's memory from:", err)
 	}

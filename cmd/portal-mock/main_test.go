@@ -108,13 +108,17 @@ func startMock(t *testing.T, certOut string, args ...string) *mock {
 }
 
 // startBinary runs the binary on a free port with args and env (added to
-// the test's), and reads its base URL from its first line.
-func startBinary(t *testing.T, env []string, args ...string) *mock {
+// the test's), and reads its base URL from its first line. Its standard
+// error goes to stderr, or else to m.stderr.
+func startBinary(t *testing.T, env []string, stderr io.Writer, args ...string) *mock {
 	t.Helper()
 	m := &mock{stderr: &syncBuffer{}}
 	m.cmd = exec.Command(binary, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	m.cmd.Env = append(os.Environ(), env...)
 	m.cmd.Stderr = m.stderr
+	if stderr != nil {
+		m.cmd.Stderr = stderr
+	}
 	stdout, err := m.cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, m.cmd.Start())
