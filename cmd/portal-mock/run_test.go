@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/adminportal/portal"
 	"github.com/adminportal/portal/internal/conformance"
+	"github.com/adminportal/portal/portaltest"
 )
 
 var conformanceArgs = []string{
@@ -242,8 +244,10 @@ func TestFlags(t *testing.T) {
 		{[]string{"-tls", "-tls-host", "[::1]"}, "without scheme or port"},
 		{[]string{"-tls", "-tls-cert-out", "/nonexistent/dir/cert.pem"}, "no such file or directory"},
 	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // so that a mock that took these flags stops at once, rather than hold the test
 		var stdout, stderr bytes.Buffer
-		err := run(context.Background(), append([]string{"-addr", "127.0.0.1:0"}, tt.args...), &stdout, &stderr)
+		err := run(ctx, append([]string{"-addr", "127.0.0.1:0"}, tt.args...), &stdout, &stderr)
 		assert.ErrorContains(t, err, tt.err, "%q", tt.args)
 		assert.Empty(t, stdout.String(), "%q", tt.args)
 	}
@@ -456,4 +460,81 @@ func TestRunEndsWithItsContext(t *testing.T) {
 	ln.Close()
 	err = serve(context.Background(), ln, nil, "http://x", io.Discard, io.Discard)
 	assert.True(t, errors.Is(err, net.ErrClosed), "%v", err)
+}
+
+// pipeListener is an in-memory network of one server, so that serve runs
+// in a synctest bubble: dial returns one end of a net.Pipe, Accept the other.
+type pipeListener struct {
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error { l.once.Do(func() { close(l.closed) }); return nil }
+
+func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8484} }
+
+// dial connects to the server and sends request, which may stop short.
+func (l *pipeListener) dial(t *testing.T, request string) net.Conn {
+	client, server := net.Pipe()
+	l.conns <- server
+	go func() { _, _ = io.WriteString(client, request) }()
+	t.Cleanup(func() { client.Close() })
+	return client
+}
+
+// TestServeBoundsSlowClients: a client that never finishes its headers is
+// cut off after 5 seconds, one that never finishes its body after 10, and
+// on shutdown a request still being read is cut off after a second.
+func TestServeBoundsSlowClients(t *testing.T) {
+	const headers = "POST /portal/generate_link HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+		"Authorization: Bearer sk_test_slow0123456789\r\nContent-Length: 100\r\n"
+	for _, tt := range []struct {
+		name    string
+		request string
+		cancel  bool // shut down at once
+		after   time.Duration
+		answer  string
+	}{
+		{"headers that never end", headers, false, 5 * time.Second, ""},
+		{"a body that never ends", headers + "\r\n{", false, 10 * time.Second, "HTTP/1.1 400 Bad Request"},
+		{"a shutdown", headers + "\r\n{", true, time.Second, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ln := newPipeListener()
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				served := make(chan error)
+				go func() {
+					served <- serve(ctx, ln, portaltest.NewFake("http://127.0.0.1:8484"), "http://127.0.0.1:8484",
+						io.Discard, io.Discard)
+				}()
+				conn := ln.dial(t, tt.request)
+				start := time.Now()
+				if tt.cancel {
+					synctest.Wait()
+					cancel()
+				}
+				answer, _ := io.ReadAll(conn)
+				assert.Equal(t, tt.after, time.Since(start), "the server closed the connection")
+				assert.True(t, strings.HasPrefix(string(answer), tt.answer), "%q", answer)
+				cancel()
+				assert.NoError(t, <-served)
+			})
+		})
+	}
 }
