@@ -1,11 +1,13 @@
 package portaltest_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -220,4 +222,56 @@ func TestUncleanPathsAreNotRedirected(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, status, path)
 		assert.JSONEq(t, `{"message":"Not Found"}`, body, path)
 	}
+}
+
+// TestBodiesAreReadAFewAtATime: at most 32 requests have their bodies read
+// at once, so that many requests cannot hold many bodies; the next waits
+// for a place, and a client that leaves meanwhile gives up its wait.
+func TestBodiesAreReadAFewAtATime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := portaltest.NewServer(t)
+		slow := func(ctx context.Context) (*io.PipeWriter, chan int) {
+			body, w := io.Pipe()
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/portal/generate_link", body)
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+srv.APIKey)
+			answered := make(chan int, 1)
+			go func() {
+				resp, err := srv.HTTPClient().Do(req)
+				if err != nil {
+					answered <- 0
+					return
+				}
+				resp.Body.Close()
+				answered <- resp.StatusCode
+			}()
+			_, _ = io.WriteString(w, `{"organization":`)
+			return w, answered
+		}
+		var bodies []*io.PipeWriter
+		for range 32 {
+			w, _ := slow(context.Background())
+			bodies = append(bodies, w)
+		}
+		ctx, leave := context.WithCancel(context.Background())
+		_, left := slow(ctx)
+		answered := make(chan int, 1)
+		go func() {
+			status, _, _ := post(srv)
+			answered <- status
+		}()
+		synctest.Wait()
+		assert.Empty(t, answered, "the 34th waits for a place")
+		assert.Zero(t, srv.Total(), "and is not recorded yet")
+		leave()
+		assert.Zero(t, <-left, "the 33rd left")
+		synctest.Wait()
+		assert.Empty(t, answered, "and gave up no place it did not have")
+		_, _ = io.WriteString(bodies[0], `"org_123"}`)
+		bodies[0].Close()
+		assert.Equal(t, http.StatusCreated, <-answered, "a place came free")
+		for _, w := range bodies[1:] {
+			w.Close()
+		}
+	})
 }
