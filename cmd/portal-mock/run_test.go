@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -344,7 +345,8 @@ func TestVersionOf(t *testing.T) {
 	} {
 		assert.Equal(t, tt.want, versionOf(tt.released, tt.info), "%q %+v", tt.released, tt.info)
 	}
-	assert.Equal(t, "devel", buildVersion(), "a test binary records no version")
+	info, _ := debug.ReadBuildInfo()
+	assert.Equal(t, versionOf("", info), buildVersion(), "from the build, which -buildvcs may stamp")
 }
 
 func TestPublicAddr(t *testing.T) {
@@ -507,11 +509,11 @@ func TestServeBoundsSlowClients(t *testing.T) {
 		request string
 		cancel  bool // shut down at once
 		after   time.Duration
-		answer  string
+		status  int // answered, if not 0; else the connection is closed
 	}{
-		{"headers that never end", headers, false, 5 * time.Second, ""},
-		{"a body that never ends", headers + "\r\n{", false, 10 * time.Second, "HTTP/1.1 400 Bad Request"},
-		{"a shutdown", headers + "\r\n{", true, time.Second, ""},
+		{"headers that never end", headers, false, 5 * time.Second, 0},
+		{"a body that never ends", headers + "\r\n{", false, 10 * time.Second, http.StatusBadRequest},
+		{"a shutdown", headers + "\r\n{", true, time.Second, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -529,11 +531,21 @@ func TestServeBoundsSlowClients(t *testing.T) {
 					synctest.Wait()
 					cancel()
 				}
-				answer, _ := io.ReadAll(conn)
-				assert.Equal(t, tt.after, time.Since(start), "the server closed the connection")
-				assert.True(t, strings.HasPrefix(string(answer), tt.answer), "%q", answer)
+				if tt.status != 0 {
+					resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+					require.NoError(t, err)
+					assert.Equal(t, tt.status, resp.StatusCode)
+					assert.Equal(t, tt.after, time.Since(start), "the server answered")
+				} else {
+					answer, _ := io.ReadAll(conn)
+					assert.Equal(t, tt.after, time.Since(start), "the server closed the connection")
+					assert.Empty(t, answer)
+				}
 				cancel()
 				assert.NoError(t, <-served)
+				// Since Go 1.27, net/http waits half a second before it closes a connection whose
+				// request it did not read whole; in the bubble, that takes no time.
+				time.Sleep(time.Second)
 			})
 		})
 	}
