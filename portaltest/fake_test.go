@@ -245,7 +245,7 @@ func TestBodiesAreReadAFewAtATime(t *testing.T) {
 				resp.Body.Close()
 				answered <- resp.StatusCode
 			}()
-			_, _ = io.WriteString(w, `{"organization":`)
+			go func() { _, _ = io.WriteString(w, `{"organization":`) }()
 			return w, answered
 		}
 		var bodies []*io.PipeWriter
@@ -253,8 +253,10 @@ func TestBodiesAreReadAFewAtATime(t *testing.T) {
 			w, _ := slow(context.Background())
 			bodies = append(bodies, w)
 		}
+		synctest.Wait() // 32 handlers read their bodies
 		ctx, leave := context.WithCancel(context.Background())
 		_, left := slow(ctx)
+		synctest.Wait()
 		answered := make(chan int, 1)
 		go func() {
 			status, _, _ := post(srv)
@@ -267,8 +269,10 @@ func TestBodiesAreReadAFewAtATime(t *testing.T) {
 		assert.Zero(t, <-left, "the 33rd left")
 		synctest.Wait()
 		assert.Empty(t, answered, "and gave up no place it did not have")
-		_, _ = io.WriteString(bodies[0], `"org_123"}`)
-		bodies[0].Close()
+		go func() {
+			_, _ = io.WriteString(bodies[0], `"org_123"}`)
+			bodies[0].Close()
+		}()
 		assert.Equal(t, http.StatusCreated, <-answered, "a place came free")
 		for _, w := range bodies[1:] {
 			w.Close()
