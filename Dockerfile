@@ -6,10 +6,9 @@
 #   CGO_ENABLED=0 go build -o ctx/linux/amd64/portal-mock ./cmd/portal-mock
 #   podman build --platform linux/amd64 -f Dockerfile -t portal-mock ctx
 #
-# Flags after the image name go to portal-mock: -tls -tls-host portal-mock
-# -tls-cert-out /certs/portal-mock.pem, with a volume at /certs, for a CI
-# service of that name (the Go client takes plain http to loopback only),
-# or -host portal-mock for SDKs that take plain http.
+# Flags after the image name go to portal-mock: -host portal-mock for a CI
+# service of that name; add -tls -tls-cert-out /certs/portal-mock.pem, with a
+# volume at /certs, for an SDK that takes HTTPS only.
 FROM scratch
 ARG TARGETPLATFORM
 USER 65532:65532

@@ -21,7 +21,8 @@ func TestSeedSnippet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program")
 	}
-	fake := portaltest.Start(t)
+	fake := portaltest.NewServer(t)
+	fake.Start() // for a child process
 	cmd := exec.Command("go", "run", "./testdata/seed")
 	cmd.Env = append(os.Environ(), portal.EnvAPIKey+"="+fake.APIKey, portal.EnvBaseURL+"="+fake.URL)
 	out, err := cmd.CombinedOutput()
@@ -36,7 +37,8 @@ func TestSeedSnippet(t *testing.T) {
 // concurrently; run with -race. It changes the package's default client, so
 // it does not run in parallel with other tests that use it (none do).
 func TestDefaultClient(t *testing.T) {
-	fake := portaltest.Start(t, portaltest.WithAPIKey("sk_test_first"))
+	fake := portaltest.NewServer(t, portaltest.WithAPIKey("sk_test_first"))
+	fake.Start() // for the default client, which dials the network
 	t.Setenv(portal.EnvBaseURL, fake.URL)
 	t.Setenv(portal.EnvAPIKey, "")
 
@@ -73,7 +75,8 @@ func TestDefaultClientWithoutSetAPIKey(t *testing.T) {
 		portal.RunInChild(t, portal.EnvAPIKey+"=", portal.EnvBaseURL+"=")
 		return
 	}
-	fake := portaltest.Start(t)
+	fake := portaltest.NewServer(t)
+	fake.Start() // for the default client, which dials the network
 	_, err := portal.GenerateLink(context.Background(), portal.GenerateLinkOpts{Organization: "org_1"})
 	require.ErrorIs(t, err, portal.ErrNoAPIKey)
 

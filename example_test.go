@@ -18,9 +18,9 @@ import (
 // production, the client comes from portal.NewClient(os.Getenv("WORKOS_API_KEY")).
 
 func Example() {
-	api := portaltest.NewServer()
+	api := httptest.NewServer(portaltest.NewFake("http://127.0.0.1"))
 	defer api.Close()
-	client, err := portal.NewClient(api.APIKey, portal.WithBaseURL(api.URL))
+	client, err := portal.NewClient("sk_test_example", portal.WithBaseURL(api.URL))
 	if err != nil {
 		log.Fatal(err) // a missing key or a bad option: fail at start-up
 	}
@@ -40,12 +40,12 @@ func Example() {
 }
 
 func ExampleSetAPIKey() {
-	api := portaltest.NewServer()
+	api := httptest.NewServer(portaltest.NewFake("http://127.0.0.1"))
 	defer api.Close()
 	os.Setenv("WORKOS_BASE_URL", api.URL) // as a CI job points this module's unchanged code at a mock
 	defer os.Unsetenv("WORKOS_BASE_URL")
 
-	portal.SetAPIKey(api.APIKey) // usually os.Getenv("WORKOS_API_KEY")
+	portal.SetAPIKey("sk_test_example") // usually os.Getenv("WORKOS_API_KEY")
 	link, err := portal.GenerateLink(context.Background(), portal.GenerateLinkOpts{
 		Organization: "org_123",
 		Intent:       portal.AuditLogs,
@@ -59,9 +59,9 @@ func ExampleSetAPIKey() {
 }
 
 func ExampleRedirectHandler() {
-	api := portaltest.NewServer()
+	api := httptest.NewServer(portaltest.NewFake("http://127.0.0.1"))
 	defer api.Close()
-	client, err := api.Client()
+	client, err := portal.NewClient("sk_test_example", portal.WithBaseURL(api.URL))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -82,10 +82,11 @@ func ExampleRedirectHandler() {
 }
 
 func ExampleAPIError() {
-	api := portaltest.NewServer()
+	fake := portaltest.NewFake("http://127.0.0.1")
+	api := httptest.NewServer(fake)
 	defer api.Close()
-	_ = api.InjectFault(portaltest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "30"})
-	client, err := api.Client()
+	_ = fake.InjectFault(portaltest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "30"})
+	client, err := portal.NewClient("sk_test_example", portal.WithBaseURL(api.URL))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -101,9 +102,9 @@ func ExampleAPIError() {
 // An intent newer than this package is sent as it is; the API decides.
 // (The fake knows only the documented intents, so it refuses this one.)
 func ExampleIntent() {
-	api := portaltest.NewServer()
+	api := httptest.NewServer(portaltest.NewFake("http://127.0.0.1"))
 	defer api.Close()
-	client, err := api.Client()
+	client, err := portal.NewClient("sk_test_example", portal.WithBaseURL(api.URL))
 	if err != nil {
 		log.Fatal(err)
 	}

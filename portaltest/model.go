@@ -130,7 +130,7 @@ func wellFormedOrganization(id string) bool {
 // printable ASCII, but for "[]\@").
 func isEmail(s string) bool {
 	at := strings.LastIndexByte(s, '@')
-	if at <= 0 || !utf8.ValidString(s) {
+	if at < 0 || !utf8.ValidString(s) { // an empty local part fails below, so at <= 0 would do too
 		return false
 	}
 	local, domain := s[:at], s[at+1:]

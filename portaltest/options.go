@@ -29,8 +29,11 @@ func WithOrganizations(ids ...string) Option {
 }
 
 // WithClock replaces the fake's clock, which stamps requests and decides
-// when links expire, so that a test can pass the five-minute lifetime
-// without waiting.
+// when links expire, so that a test outside a synctest bubble can pass the
+// five-minute lifetime without waiting. Inside a bubble there is no need:
+// the fake's clock is time.Now, the bubble's, and time.Sleep(5*time.Minute)
+// expires a link. Latencies and waits follow time itself, the bubble's or
+// the real one, never this clock.
 func WithClock(now func() time.Time) Option {
 	return func(f *Fake) { f.now = now }
 }

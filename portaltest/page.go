@@ -13,6 +13,11 @@ import (
 // launch serves the page a link opens: the portal for its organization and
 // intent the first time, and a 410 page after that or once it expired,
 // which leads back to the application when the link named a return_url.
+//
+// Opening a link uses it up, although a GET changes nothing elsewhere in the
+// fake: the link's token is the credential, as for the real portal, and a
+// page can only use up a link it holds. A HEAD, which link checkers send,
+// is refused and uses up nothing.
 func (f *Fake) launch(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)

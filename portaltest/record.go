@@ -8,8 +8,8 @@ import (
 	"errors"
 	"maps"
 	"net/http"
-	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -21,9 +21,9 @@ import (
 type Request struct {
 	Seq    int64     `json:"seq"`    // 1 for the first request since the fake started or was reset
 	Time   time.Time `json:"time"`   // arrival, by the fake's clock
-	Method string    `json:"method"` // POST, unless the caller erred
-	Path   string    `json:"path"`
-	Proto  string    `json:"proto"` // "HTTP/1.1" or "HTTP/2.0"
+	Method string    `json:"method"` // always POST: other methods are refused before they are recorded
+	Path   string    `json:"path"`   // always /portal/generate_link
+	Proto  string    `json:"proto"`  // "HTTP/1.1" or "HTTP/2.0"
 	// Header holds every header but Authorization, Proxy-Authorization and
 	// Cookie, up to 8 KiB of them.
 	Header http.Header `json:"header"`
@@ -31,8 +31,8 @@ type Request struct {
 	// Body is the request body, cut to its first 4 KiB (BodyTruncated).
 	Body          string `json:"body"`
 	BodyTruncated bool   `json:"body_truncated,omitempty"`
-	// Opts holds the body's fields, up to 4 KiB of their text, whenever the
-	// body is a JSON object, whatever the answer (a 401 or a fault's too).
+	// Opts holds the body's fields, up to 4 KiB of them, whenever the body
+	// is a JSON object, whatever the answer (a 401 or a fault's too).
 	Opts Opts `json:"opts"`
 	// Status is the status answered: 0 while the request is in progress,
 	// and for a dropped connection.
@@ -57,41 +57,66 @@ type Opts struct {
 	ITContactEmails []string `json:"it_contact_emails,omitempty"`
 }
 
+// What a record keeps is bounded by one measure, its budget: every string
+// costs its bytes and its slot, so that a list of empty strings costs what
+// its length says. The record's 20 KiB are shared out between its parts,
+// so that none crowds out another.
 const (
 	maxRecorded       = 1000    // requests kept; older ones are only counted
-	maxRecordedBody   = 4 << 10 // of each request and response body
-	maxRecordedHeader = 8 << 10 // of each request's header values
+	maxRecordedBody   = 4 << 10 // the body's share, and the response's
+	maxRecordedOpts   = 4 << 10 // the body's fields'
+	maxRecordedHeader = 8 << 10 // the headers'
 )
 
-// requestLog keeps the most recent maxRecorded requests, oldest first.
+// A budget is what a part of a record may still keep, in bytes of memory.
+type budget int
+
+const (
+	slot     = 16 // what a string takes besides its text: a pointer and a length
+	mapEntry = 64 // what a header name takes besides its text: a map entry and a slice
+)
+
+// keep returns s, scrubbed, cut to limit and to what b allows, and copied,
+// and charges b for it; ok is false, and nothing is charged, once b cannot
+// pay for even an empty string.
+func (b *budget) keep(sc *scrubber, s string, limit int) (kept string, ok bool) {
+	if *b < slot {
+		return "", false
+	}
+	kept = sc.cut(s, min(limit, int(*b)-slot))
+	*b -= budget(slot + len(kept))
+	return kept, true
+}
+
+// requestLog keeps the most recent maxRecorded requests, oldest first,
+// until Reset replaces it.
 type requestLog struct {
 	ring    []*Request
 	next    int           // where the next record goes once ring is full
 	total   int64         // requests since the start or the last reset
-	changed chan struct{} // closed and replaced when a request is recorded
+	changed chan struct{} // closed and replaced when a request is recorded, or the log reset
 }
 
-func (l *requestLog) reset() {
-	if l.changed != nil {
-		close(l.changed) // wake waiters, so that they see the reset
-	}
-	*l = requestLog{changed: make(chan struct{})}
-}
+func newRequestLog() *requestLog { return &requestLog{changed: make(chan struct{})} }
 
-// record adds a request on its arrival. What it keeps is scrubbed of the
-// key first, then cut short, and copied, so that no cut leaves a piece of
-// the key and no record keeps the whole request alive.
+// oldest is the Seq of the oldest record kept.
+func (l *requestLog) oldest() int64 { return l.total - int64(len(l.ring)) + 1 }
+
+// record adds a request on its arrival, keeping of it only what its budget
+// allows, as copies: no record keeps a piece of the request alive.
 func (f *Fake) record(r *http.Request, key string, body []byte, requestID string) *Request {
-	keys := secrets{key, f.apiKey}
-	rec := &Request{Time: f.now(), Method: r.Method, Path: r.URL.Path, Proto: r.Proto, RequestID: requestID,
-		Header: recordHeader(r.Header, keys), Body: keys.cut(string(body), maxRecordedBody),
-		BodyTruncated: len(body) > maxRecordedBody, Opts: readOpts(body, keys)}
+	sc := newScrubber(key, f.apiKey)
+	bodyRoom := budget(maxRecordedBody + slot)
+	rec := &Request{Time: f.now(), Method: http.MethodPost, Path: generateLinkPath,
+		Proto: "HTTP/" + strconv.Itoa(r.ProtoMajor) + "." + strconv.Itoa(r.ProtoMinor), RequestID: requestID,
+		Header: recordHeader(r.Header, sc), Opts: readOpts(body, sc), BodyTruncated: len(body) > maxRecordedBody}
+	rec.Body, _ = bodyRoom.keep(sc, string(body[:min(len(body), maxRecordedBody+lookPast)]), maxRecordedBody)
 	if key != "" {
 		rec.Key = Fingerprint(key)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	l := &f.log
+	l := f.log
 	l.total++
 	rec.Seq = l.total
 	if len(l.ring) < maxRecorded {
@@ -105,45 +130,43 @@ func (f *Fake) record(r *http.Request, key string, body []byte, requestID string
 	return rec
 }
 
-// recordHeader copies the headers of a request but for its credentials
-// (Cookie, and any *Authorization), scrubbed of keys, up to
-// maxRecordedHeader bytes as they take in memory, and 64 values.
-func recordHeader(h http.Header, keys secrets) http.Header {
+// recordHeader keeps the headers of a request but its credentials (Cookie,
+// and any *Authorization), in name order, within their share of the budget.
+func recordHeader(h http.Header, sc *scrubber) http.Header {
 	out := http.Header{}
-	size, count := 0, 0
+	room := budget(maxRecordedHeader)
 	for _, name := range slices.Sorted(maps.Keys(h)) {
 		if name == "Cookie" || strings.Contains(strings.ToLower(name), "authorization") {
 			continue
 		}
+		room -= mapEntry - slot // the name's entry, besides the string that keep charges
+		kept, ok := room.keep(sc, name, maxRecordedHeader)
 		for _, v := range h[name] {
-			// A value costs its name, its text and a string header besides.
-			if size, count = size+len(name)+len(v)+32, count+1; size > maxRecordedHeader || count > 64 {
-				return out
+			if v, ok = room.keep(sc, v, maxRecordedHeader); !ok {
+				break
 			}
-			scrubbed := keys.cut(name, maxRecordedHeader)
-			out[scrubbed] = append(out[scrubbed], keys.cut(v, maxRecordedHeader))
+			out[kept] = append(out[kept], v)
+		}
+		if !ok {
+			break
 		}
 	}
 	return out
 }
 
-// readOpts reads the fields of a body that is a JSON object, scrubbed of
-// keys, keeping at most 4 KiB of their text, as for the body.
-func readOpts(body []byte, keys secrets) Opts {
+// readOpts reads the fields of a body that is a JSON object, within their
+// share of the budget.
+func readOpts(body []byte, sc *scrubber) Opts {
 	var members map[string]json.RawMessage
 	if json.Unmarshal(body, &members) != nil {
 		return Opts{}
 	}
-	room := maxRecordedBody
-	keep := func(s string) string {
-		s = keys.cut(s, room)
-		room -= len(s) // cut keeps at most room bytes
-		return s
-	}
+	room := budget(maxRecordedOpts)
 	text := func(name string) string {
 		var s string
-		_ = json.Unmarshal(members[name], &s)
-		return keep(s)
+		_ = json.Unmarshal(members[name], &s) // another type stays empty
+		s, _ = room.keep(sc, s, maxRecordedOpts)
+		return s
 	}
 	o := Opts{Organization: text("organization"), Intent: text("intent"), ReturnURL: text("return_url"),
 		SuccessURL: text("success_url")}
@@ -154,21 +177,24 @@ func readOpts(body []byte, keys secrets) Opts {
 	var all []string
 	_ = json.Unmarshal(emails, &all) // an item of another type stays empty
 	for _, e := range all {
-		if room == 0 {
+		e, ok := room.keep(sc, e, maxRecordedOpts)
+		if !ok {
 			break
 		}
-		o.ITContactEmails = append(o.ITContactEmails, keep(e))
+		o.ITContactEmails = append(o.ITContactEmails, e)
 	}
 	return o
 }
 
 // finish records the answer to rec, before the client can see it.
 func (f *Fake) finish(rec *Request, key string, a *answer, fault, link string) {
+	room := budget(maxRecordedBody + slot)
+	response, _ := room.keep(newScrubber(key, f.apiKey), a.body, maxRecordedBody)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	rec.Fault, rec.Link = fault, link
-	if a != nil {
-		rec.Status, rec.Response = a.status, secrets{key, f.apiKey}.cut(a.body, maxRecordedBody)
+	if !a.drop {
+		rec.Status, rec.Response = a.status, response
 	}
 }
 
@@ -181,14 +207,12 @@ func (f *Fake) Requests() []Request {
 	return f.log.snapshot()
 }
 
-// inOrder returns the records kept, oldest first. They are shared: read
-// them under the fake's lock.
-func (l *requestLog) inOrder() []*Request {
-	out := make([]*Request, 0, len(l.ring))
-	for i := range l.ring {
-		out = append(out, l.ring[(l.next+i)%len(l.ring)])
+// find returns the record of request seq, if it is kept.
+func (l *requestLog) find(seq int64) *Request {
+	if seq < l.oldest() || seq > l.total {
+		return nil
 	}
-	return out
+	return l.ring[(l.next+int(seq-l.oldest()))%len(l.ring)]
 }
 
 func (l *requestLog) snapshot() []Request {
@@ -242,29 +266,4 @@ func (f *Fake) WaitForRequests(ctx context.Context, n int) ([]Request, error) {
 func Fingerprint(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return "sha256:" + hex.EncodeToString(sum[:6])
-}
-
-// secrets are the keys that the fake must not record: the one a request
-// presented, and the one it accepts.
-type secrets []string
-
-// keyShaped matches text that has the form of an API key, in any case, as
-// a header's name takes.
-var keyShaped = regexp.MustCompile(`(?i)sk_[a-z]+_[0-9a-z]{4,}`)
-
-// cut returns a copy of the first limit bytes of s, masked before it is
-// cut, so that no cut leaves a piece of a key: anything shaped like a key,
-// and every 8 characters in a row of a secret (all of a shorter one),
-// become [REDACTED]. Only the start of s is read, so that a large body
-// costs no more than a small one.
-func (k secrets) cut(s string, limit int) string {
-	s = s[:min(len(s), limit+1024)] // far longer than a key
-	s = keyShaped.ReplaceAllString(s, "[REDACTED]")
-	for _, key := range k {
-		run := min(8, len(key))
-		for i := 0; run > 0 && i+run <= len(key); i++ {
-			s = strings.ReplaceAll(s, key[i:i+run], "[REDACTED]")
-		}
-	}
-	return strings.Clone(s[:min(len(s), limit)])
 }

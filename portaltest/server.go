@@ -1,121 +1,209 @@
-// Package portaltest provides a fake of the WorkOS Admin Portal API for
-// tests, in the manner of net/http/httptest.
-//
-// A [Server] answers POST /portal/generate_link as the API's published
-// contract says the real one does: it checks the bearer key and the body,
-// answers 201 with a link or with the API's error bodies, and puts a UUID
-// X-Request-Id on every answer. Its links open a small portal page once,
-// within five minutes. It records the last 1,000 requests (never a key) and
-// injects faults, so that tests can check both what their code sent and how
-// it copes with failures:
-//
-//	srv := portaltest.Start(t)
-//	client, err := srv.Client()
-//	// ... exercise the code under test with client ...
-//	reqs := srv.Requests()
-//
-// A web page on the developer's machine must not reach it: it answers only
-// requests whose Host is localhost, a loopback IP, its own host or a name of
-// [WithHosts] (against DNS rebinding), and refuses cross-site requests on
-// every path but the portal page. What it keeps is bounded, whatever
-// arrives.
-//
-// cmd/portal-mock serves the same fake to CI jobs in any language; its
-// control endpoints under /__mock/ are served here too.
 package portaltest
 
 import (
+	"context"
+	"io"
+	"log"
+	"net"
+	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/adminportal/portal"
 )
 
-// DefaultAPIKey is the key that Server.Client uses when the server was not
-// given one with WithAPIKey.
-const DefaultAPIKey = "sk_test_portaltest"
-
-// MaxHeaderBytes bounds the request headers that Server and portal-mock
-// read, far above what an SDK sends, so that a client cannot fill memory.
-const MaxHeaderBytes = 16 << 10
-
-// Server is a Fake listening on a loopback address.
+// Server is a fake API for a test. It serves on an in-memory network until
+// Start or StartTLS moves it to a loopback address.
 type Server struct {
-	*Fake
-
-	// URL is the server's base URL, "http://127.0.0.1:port" (or https),
-	// without a trailing slash: pass it to portal.WithBaseURL or set
-	// WORKOS_BASE_URL to it.
+	// URL is the base URL of the server, without a trailing slash: on the
+	// in-memory network "http://127.0.0.1:0", which only its clients reach
+	// (nothing listens on port 0); after Start or StartTLS,
+	// "http://127.0.0.1:port" or "https://127.0.0.1:port".
 	URL string
-	// APIKey is a key the server accepts: WithAPIKey's, else DefaultAPIKey.
+	// APIKey is a key the server accepts: WithAPIKey's, else
+	// "sk_test_4pHq8ZyT2mWk".
 	APIKey string
 
-	srv *httptest.Server
+	tb   testing.TB
+	fake *Fake
+
+	mu       sync.Mutex
+	client   *http.Client     // set once the server is in use
+	loopback *httptest.Server // after Start or StartTLS
+	mem      *http.Server     // else, once in use
+	memLn    *memListener
+	served   chan struct{}  // closed when mem stops serving
+	conns    sync.WaitGroup // mem's connections, until their handlers return
+	closed   bool
 }
 
-// NewServer starts a fake API on a loopback address, over plain HTTP. Call
-// Close when done; Start does that for a test.
-func NewServer(opts ...Option) *Server { return newServer(false, opts) }
+// memURL is the URL of a server on the in-memory network: a loopback
+// address, which the client accepts over plain HTTP, on port 0, where
+// nothing listens, so that a client of another network reaches nothing.
+const memURL = "http://127.0.0.1:0"
 
-// NewTLSServer starts a fake API over HTTPS, with HTTP/2, like
-// httptest.NewTLSServer; Client trusts its certificate.
-func NewTLSServer(opts ...Option) *Server { return newServer(true, opts) }
+// maxHeaderBytes bounds the request headers the server reads, far above
+// what an SDK sends, so that a client cannot fill memory.
+const maxHeaderBytes = 16 << 10
 
-func newServer(tls bool, opts []Option) *Server {
-	ts := httptest.NewUnstartedServer(nil)
+// NewServer returns a fake API for tb, which it closes when the test ends.
+// It serves on an in-memory network, which its Client and HTTPClient reach
+// (every address they dial leads to it) and which works in a
+// testing/synctest bubble: create the server inside the bubble, and its
+// latencies, link expiry and the client's retries follow the bubble's
+// clock. It speaks HTTP/1.1 there, on every Go version.
+func NewServer(tb testing.TB, opts ...Option) *Server {
+	fake := NewFake(memURL, opts...)
+	s := &Server{URL: memURL, APIKey: fake.apiKey, tb: tb, fake: fake}
+	if s.APIKey == "" {
+		s.APIKey = "sk_test_4pHq8ZyT2mWk"
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start moves the server to a loopback address, over plain HTTP, for what
+// must reach it from outside the process: unchanged code that dials
+// WORKOS_BASE_URL with its own client, an SDK in another language, a
+// browser. Call it before the first Client or HTTPClient, and outside a
+// synctest bubble, whose clock does not wait for a real network.
+func (s *Server) Start() { s.start(false) }
+
+// StartTLS is Start over HTTPS, with HTTP/2; Client and HTTPClient trust
+// its certificate.
+func (s *Server) StartTLS() { s.start(true) }
+
+func (s *Server) start(useTLS bool) {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client != nil || s.closed {
+		s.tb.Fatal("portaltest: Start or StartTLS after the server was started, used or closed")
+		return
+	}
+	ts := httptest.NewUnstartedServer(s.fake)
+	ts.Config.MaxHeaderBytes = maxHeaderBytes
 	scheme := "http://"
-	if tls {
+	if useTLS {
 		scheme = "https://"
 	}
-	s := &Server{Fake: NewFake(scheme+ts.Listener.Addr().String(), opts...), srv: ts}
-	s.URL, s.APIKey = s.baseURL, s.apiKey
-	if s.APIKey == "" {
-		s.APIKey = DefaultAPIKey
-	}
-	ts.Config.Handler = s.Fake
-	ts.Config.MaxHeaderBytes = MaxHeaderBytes
-	if tls {
+	s.fake.setBaseURL(scheme + ts.Listener.Addr().String()) // before it serves, which would read it
+	if useTLS {
 		ts.EnableHTTP2 = true
 		ts.StartTLS()
 	} else {
 		ts.Start()
 	}
-	return s
+	s.loopback, s.client, s.URL = ts, ts.Client(), ts.URL
 }
 
-// Start starts a fake API for tb, over plain HTTP, and closes it when the
-// test ends.
-func Start(tb testing.TB, opts ...Option) *Server {
-	s := NewServer(opts...)
-	tb.Cleanup(s.Close)
-	return s
+// HTTPClient returns an HTTP client of the server, for requests of one's
+// own: the control endpoints, or the page a link opens. On the in-memory
+// network it sends every request to the server, whatever its URL.
+func (s *Server) HTTPClient() *http.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == nil && s.closed {
+		ln := newMemListener() // a network on which nothing serves any more
+		_ = ln.Close()
+		s.client = &http.Client{Transport: &http.Transport{DialContext: ln.dial}}
+	} else if s.client == nil {
+		s.serveInMemory()
+	}
+	return s.client
 }
 
-// StartTLS starts a fake API for tb over HTTPS, and closes it when the test
-// ends.
-func StartTLS(tb testing.TB, opts ...Option) *Server {
-	s := NewTLSServer(opts...)
-	tb.Cleanup(s.Close)
-	return s
+// serveInMemory starts serving on the in-memory network.
+func (s *Server) serveInMemory() {
+	s.memLn, s.served = newMemListener(), make(chan struct{})
+	s.mem = &http.Server{
+		Handler:        s.fake,
+		MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog:       log.New(io.Discard, "", 0),
+		ConnState: func(_ net.Conn, state http.ConnState) {
+			switch state {
+			case http.StateNew: // before Serve hands the connection on, so before Close waits
+				s.conns.Add(1)
+			case http.StateHijacked, http.StateClosed:
+				s.conns.Done()
+			}
+		},
+	}
+	s.client = &http.Client{Transport: &http.Transport{DialContext: s.memLn.dial}}
+	go func() {
+		defer close(s.served)
+		_ = s.mem.Serve(s.memLn)
+	}()
 }
 
-// Client returns a portal.Client of the server, with its key, an HTTP client
-// that trusts its certificate, and a retry backoff of milliseconds so that
-// tests of retries do not wait. opts come last and can change any of that.
-func (s *Server) Client(opts ...portal.Option) (*portal.Client, error) {
+// Client returns a client of the server, with its key, its HTTPClient, and
+// a retry backoff of milliseconds, so that tests of retries do not wait;
+// in a synctest bubble, waits cost no time anyway. opts come last and can
+// change any of that. A bad option fails the test.
+func (s *Server) Client(opts ...portal.Option) *portal.Client {
+	s.tb.Helper()
 	base := []portal.Option{
 		portal.WithBaseURL(s.URL),
-		portal.WithHTTPClient(s.srv.Client()),
+		portal.WithHTTPClient(s.HTTPClient()),
 		portal.WithRetryBackoff(time.Millisecond, 10*time.Millisecond),
 	}
-	return portal.NewClient(s.APIKey, append(base, opts...)...)
+	c, err := portal.NewClient(s.APIKey, append(base, opts...)...)
+	if err != nil {
+		s.tb.Fatalf("portaltest: Client: %v", err)
+	}
+	return c
 }
 
-// Close ends the fake's latencies, shuts the server down, and closes the
-// idle connections of the clients made by Client, so that no goroutine of
-// theirs outlives it.
+// Close ends the fake's latencies, shuts the server down, waits for the
+// requests in flight, and closes the idle connections of its clients, so
+// that no goroutine of theirs outlives it. NewServer's cleanup calls it.
 func (s *Server) Close() {
-	s.Fake.Close()
-	s.srv.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.fake.Close()
+	switch {
+	case s.loopback != nil:
+		s.loopback.Close()
+	case s.mem != nil:
+		_ = s.mem.Close()
+		<-s.served
+		s.conns.Wait()
+		s.client.CloseIdleConnections()
+	}
 }
+
+// Requests returns copies of the most recent generate-link requests, up to
+// 1,000, oldest first; see [Fake.Requests].
+func (s *Server) Requests() []Request { return s.fake.Requests() }
+
+// WaitForRequests waits until n generate-link requests have arrived since
+// the server started or was reset; see [Fake.WaitForRequests].
+func (s *Server) WaitForRequests(ctx context.Context, n int) ([]Request, error) {
+	return s.fake.WaitForRequests(ctx, n)
+}
+
+// Total returns how many generate-link requests arrived since the server
+// started or was reset, including those no longer kept by Requests.
+func (s *Server) Total() int64 { return s.fake.Total() }
+
+// InjectFault adds a fault; one that has no effect or contradicts itself
+// fails the test.
+func (s *Server) InjectFault(fault Fault) {
+	s.tb.Helper()
+	if err := s.fake.InjectFault(fault); err != nil {
+		s.tb.Fatal(err)
+	}
+}
+
+// ClearFaults removes every fault.
+func (s *Server) ClearFaults() { s.fake.ClearFaults() }
+
+// Reset forgets recorded requests, issued links and faults, as if the
+// server had just started.
+func (s *Server) Reset() { s.fake.Reset() }

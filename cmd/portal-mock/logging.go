@@ -6,15 +6,14 @@ import (
 	"log"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
 
 // logRequests logs one line per request: method, route, status (or
-// "dropped"), duration and request ID. It logs no header, and a path only
-// when it is one of the mock's routes, so that no key, nor a line that a
-// request forged, reaches a CI log.
+// "dropped"), duration and request ID. It logs no header, and a method and
+// a path only when they are among the few it knows, so that no key, nor a
+// line that a request forged, reaches a CI log.
 func logRequests(logger *log.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -24,17 +23,27 @@ func logRequests(logger *log.Logger, next http.Handler) http.Handler {
 			if sw.status != 0 {
 				status = strconv.Itoa(sw.status)
 			}
-			route := r.URL.Path
-			if route != "/portal/generate_link" && route != "/portal/launch" && !strings.HasPrefix(route, "/__mock/") ||
-				strings.ContainsFunc(route, func(r rune) bool { return r <= ' ' || r > '~' }) {
+			method, route := r.Method, r.URL.Path
+			if !knownMethods[method] {
+				method = "(another method)"
+			}
+			if !knownRoutes[route] {
 				route = "(another path)"
 			}
-			logger.Printf("%s %s %s %s %s", r.Method, route, status, time.Since(start).Round(time.Microsecond),
+			logger.Printf("%s %s %s %s %s", method, route, status, time.Since(start).Round(time.Microsecond),
 				w.Header().Get("X-Request-Id"))
 		}()
 		next.ServeHTTP(sw, r)
 	})
 }
+
+// knownMethods and knownRoutes are what the log shows of a request.
+var (
+	knownMethods = map[string]bool{http.MethodGet: true, http.MethodHead: true, http.MethodPost: true,
+		http.MethodPut: true, http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true}
+	knownRoutes = map[string]bool{"/portal/generate_link": true, "/portal/launch": true, "/__mock/health": true,
+		"/__mock/requests": true, "/__mock/reset": true, "/__mock/faults": true}
+)
 
 // logWriter writes lines to w from a goroutine of its own, and drops them
 // when it falls 1,000 lines behind, saying how many it dropped, so that a

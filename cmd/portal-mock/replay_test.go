@@ -270,7 +270,8 @@ func TestSDKReplays(t *testing.T) {
 			require.NoError(t, json.Unmarshal(body, &answer), "%s", body)
 			switch r.status {
 			case http.StatusNotFound:
-				assert.Equal(t, map[string]any{"message": "Not Found"}, answer)
+				assert.Contains(t, answer["message"], "doubled slash", "a 404 that says why")
+				assert.Len(t, answer, 1)
 				return
 			case http.StatusUnprocessableEntity:
 				assert.Equal(t, "Validation failed", answer["message"])
@@ -279,7 +280,9 @@ func TestSDKReplays(t *testing.T) {
 			}
 			assert.True(t, r.accepts(status), "the SDK takes %d as success", status)
 			link, _ := answer["link"].(string)
-			assert.True(t, strings.HasPrefix(link, m.URL+"/portal/launch?token="), "the link it reads: %s", body)
+			// The link names the host the request was sent to, as the SDK sent it.
+			assert.True(t, strings.HasPrefix(link, u.Scheme+"://"+host+"/portal/launch?token="),
+				"the link it reads: %s", body)
 			assert.Len(t, answer, 1, "{link} only")
 
 			// The record, read the same way: m.requests would look the name up.

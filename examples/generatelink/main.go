@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http/httptest"
 	"os"
 	"time"
 
@@ -43,11 +44,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	client, err := portal.NewClient("")
 	if errors.Is(err, portal.ErrNoAPIKey) {
-		fake := portaltest.NewServer()
+		fake := httptest.NewServer(portaltest.NewFake("http://127.0.0.1"))
 		defer fake.Close()
 		fmt.Fprintf(stderr, "No %s set: asking an embedded fake of the API, which stops with this program, "+
 			"so its link is for show (run portal-mock for one that stays).\n", portal.EnvAPIKey)
-		client, err = fake.Client()
+		client, err = portal.NewClient("sk_test_generatelink", portal.WithBaseURL(fake.URL))
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "generatelink:", err)

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/signal"
 	"syscall"
@@ -53,11 +54,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	client, err := portal.NewClient("")
 	fake := errors.Is(err, portal.ErrNoAPIKey)
 	if fake {
-		api := portaltest.NewServer()
+		api := httptest.NewServer(portaltest.NewFake("http://127.0.0.1"))
 		defer api.Close()
 		fmt.Fprintf(stdout, "No %s set: using an embedded fake of the Admin Portal API at %s (no WorkOS account needed).\n",
 			portal.EnvAPIKey, api.URL)
-		client, err = api.Client()
+		client, err = portal.NewClient("sk_test_webapp", portal.WithBaseURL(api.URL))
 	}
 	if err != nil {
 		return err

@@ -30,10 +30,9 @@ const demoOrg = "org_01EHZNVPK3SFK441A1RGBFSHRT"
 // startApp serves the example app in front of a fake API.
 func startApp(t *testing.T) (*httptest.Server, *portaltest.Server) {
 	t.Helper()
-	fake := portaltest.Start(t)
-	client, err := fake.Client()
-	require.NoError(t, err)
-	app := httptest.NewServer(newApp(client, demoOrg, true))
+	fake := portaltest.NewServer(t)
+	fake.Start() // for the browser, which opens its links
+	app := httptest.NewServer(newApp(fake.Client(), demoOrg, true))
 	t.Cleanup(app.Close)
 	return app, fake
 }
