@@ -132,7 +132,10 @@ func TestLongPollOfAClientThatLeaves(t *testing.T) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/__mock/requests?min=1", nil)
 		require.NoError(t, err)
 		start := time.Now()
-		_, err = srv.HTTPClient().Do(req)
+		resp, err := srv.HTTPClient().Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, time.Second, time.Since(start))
 	})

@@ -162,7 +162,10 @@ func TestHTTPClientOfAClosedServer(t *testing.T) {
 	t.Parallel()
 	srv := portaltest.NewServer(t)
 	srv.Close()
-	_, err := srv.HTTPClient().Get(srv.URL + "/__mock/health")
+	resp, err := srv.HTTPClient().Get(srv.URL + "/__mock/health")
+	if err == nil {
+		resp.Body.Close()
+	}
 	assert.ErrorContains(t, err, "the server is closed")
 }
 

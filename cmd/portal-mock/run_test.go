@@ -534,6 +534,7 @@ func TestServeBoundsSlowClients(t *testing.T) {
 				if tt.status != 0 {
 					resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 					require.NoError(t, err)
+					resp.Body.Close()
 					assert.Equal(t, tt.status, resp.StatusCode)
 					assert.Equal(t, tt.after, time.Since(start), "the server answered")
 				} else {

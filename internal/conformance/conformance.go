@@ -16,10 +16,10 @@ import (
 	"testing"
 )
 
-// Key is the key the fake under test must accept (and no other), and
-// Organizations the organizations it must know (and no others).
+// Key is the key the fake under test must accept (and no other).
 const Key = "sk_test_conformance"
 
+// Organizations are the organizations that the fake under test must know.
 var Organizations = []string{"org_01EHZNVPK3SFK441A1RGBFSHRT", "org_123"}
 
 var cases = []struct {
@@ -104,7 +104,7 @@ func Run(t *testing.T, base string, client *http.Client) {
 		t.Run(tt.name, func(t *testing.T) {
 			method, path, key := cmp.Or(tt.method, "POST"), cmp.Or(tt.path, "/portal/generate_link"),
 				cmp.Or(tt.key, Key)
-			req, err := http.NewRequest(method, base+path, strings.NewReader(tt.body))
+			req, err := http.NewRequestWithContext(t.Context(), method, base+path, strings.NewReader(tt.body))
 			if err != nil {
 				t.Fatal(err)
 			}
