@@ -42,6 +42,11 @@ const userAgent = "adminportal-go/" + Version
 // builds one per request, against this advice, does not pile them up.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	apiKey = cmp.Or(apiKey, os.Getenv(EnvAPIKey))
+	c, err := newClient(apiKey, opts)
+	return c, safe(err, apiKey) // the one way out for every error, as for GenerateLink's
+}
+
+func newClient(apiKey string, opts []Option) (*Client, error) {
 	if apiKey == "" {
 		return nil, ErrNoAPIKey
 	}

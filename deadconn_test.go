@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -156,25 +157,27 @@ var auditLogs = GenerateLinkOpts{Organization: "org_01EHZNVPK3SFK441A1RGBFSHRT",
 // connection, and the link comes within 5 seconds of the drop: in time for
 // a handler's 10-second deadline.
 func TestSilentDropCostsSeconds(t *testing.T) {
-	for range 20 { // the backoff before the retry is random
-		synctest.Test(t, func(t *testing.T) {
-			c, network, requests := memServer(t, linkHandler(0), false)
-			_, err := c.GenerateLink(context.Background(), auditLogs)
-			require.NoError(t, err)
+	for run := range 20 { // the backoff before the retry is random
+		t.Run(strconv.Itoa(run), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, network, requests := memServer(t, linkHandler(0), false)
+				_, err := c.GenerateLink(context.Background(), auditLogs)
+				require.NoError(t, err)
 
-			network.Blackhole()
-			start := time.Now()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			link, err := c.GenerateLink(ctx, auditLogs)
-			require.NoError(t, err)
-			assert.NotEmpty(t, link.Link)
-			took := time.Since(start)
-			t.Logf("the link came %v after the drop", took)
-			assert.GreaterOrEqual(t, took, 4*time.Second, "2s to the ping, 2s to give up on it")
-			assert.LessOrEqual(t, took, 5*time.Second)
-			assert.Equal(t, int64(2), network.dials.Load(), "one new connection")
-			assert.Equal(t, int64(2), requests.Load(), "the lost attempt never reached the server")
+				network.Blackhole()
+				start := time.Now()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				link, err := c.GenerateLink(ctx, auditLogs)
+				require.NoError(t, err)
+				assert.NotEmpty(t, link.Link)
+				took := time.Since(start)
+				t.Logf("the link came %v after the drop", took)
+				assert.GreaterOrEqual(t, took, 4*time.Second, "2s to the ping, 2s to give up on it")
+				assert.LessOrEqual(t, took, 5*time.Second)
+				assert.Equal(t, int64(2), network.dials.Load(), "one new connection")
+				assert.Equal(t, int64(2), requests.Load(), "the lost attempt never reached the server")
+			})
 		})
 	}
 }

@@ -71,10 +71,22 @@ func TestClean(t *testing.T) {
 		for _, text := range []string{"portal: 500 Internal Server Error", "Validation failed (intent_invalid)",
 			"7d3c1f22-0a4b-4c5e-9f10-123412341234", "http://127.0.0.1:41234/portal/generate_link",
 			"http://ci-portal-mock:8484", "https://portal.example/portal/launch?token=TESTTOKEN"} {
-			assert.Equal(t, text, clean(text, short), "clean(%q, %q)", text, short)
+			assert.False(t, hidesKey(text, short), "hidesKey(%q, %q)", text, short)
 		}
 	}
 	assert.Equal(t, "no key", clean("no key", ""))
+	// A link is a credential: of a URL, only its scheme and host stay.
+	for in, want := range map[string]string{
+		"Found. Redirecting to https://setup.workos.com/portal/launch?token=LIVE": "Found. Redirecting to " +
+			"https://setup.workos.com/[REDACTED]",
+		`<a href="HTTP://id.workos.com?secret=s">here</a>`: `<a href="HTTP://id.workos.com/[REDACTED]">here</a>`,
+		"see https://workos.com#x, or http://a.example/": "see https://workos.com/[REDACTED] " +
+			"or http://a.example/[REDACTED]",
+		"https://api.workos.com alone": "https://api.workos.com alone",
+		"no link: httpd said so":       "no link: httpd said so",
+	} {
+		assert.Equal(t, want, clean(in, key), "clean(%q)", in)
+	}
 	assert.LessOrEqual(t, len(clean(strings.Repeat("é", 1000), key)), maxServerText)
 	assert.Equal(t, `"org_123"`, quote("org_123", key))
 	assert.Equal(t, `"[REDACTED]"`, quote("https://api.workos.com/"+key[8:], key))

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -14,11 +13,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/adminportal/portal/internal/syncbuf"
+	"github.com/adminportal/portal/internal/testenv"
 )
 
 // TestMain prepares what the process must know before any TLS or proxy
@@ -31,11 +32,8 @@ func TestMain(m *testing.M) {
 	// test that wants a setting sets it itself, with t.Setenv, or in the
 	// environment of a child process (runInChild), which keeps it. Go reads
 	// GODEBUG again when it changes.
-	for _, name := range []string{"GODEBUG", EnvAPIKey, EnvBaseURL, "SSL_CERT_DIR", "NO_PROXY", "no_proxy",
-		"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"} {
-		if os.Getenv("PORTAL_TEST_CHILD") == "" {
-			os.Unsetenv(name)
-		}
+	if os.Getenv("PORTAL_TEST_CHILD") == "" {
+		testenv.Isolate()
 	}
 	dir, err := os.MkdirTemp("", "portal-test")
 	if err != nil {
@@ -61,25 +59,7 @@ func TestMain(m *testing.M) {
 }
 
 // testLog holds what slog's default logger wrote.
-var testLog syncBuffer
-
-// syncBuffer is a bytes.Buffer that is safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+var testLog syncbuf.Buffer
 
 // Test hosts: the server certificate covers them; proxiedHost is reached
 // only through the test proxy, and directHost is in NO_PROXY.

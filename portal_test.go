@@ -18,11 +18,12 @@ import (
 	"github.com/adminportal/portal"
 )
 
-// testKey has the form of a real API key.
-const testKey = "sk_test_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6"
+// testKey has the form of a real API key: the one of both test packages.
+const testKey = portal.TestKey
 
-// Answers recorded from the real API (workos-ruby's VCR cassettes; see
-// CONTRACT.md), served by the test servers below.
+// Answers recorded from the real API (workos-ruby's VCR cassettes under
+// spec/support/fixtures/vcr_cassettes/portal), served by the test servers
+// below.
 const (
 	recordedLink      = "https://id.workos.com/portal/launch?secret=secret"
 	recordedBody      = `{"link":"` + recordedLink + `"}`

@@ -69,12 +69,26 @@ func safeText(s, key string) string {
 
 // clean makes one piece of server text safe to keep in an APIError:
 // printable, [REDACTED] whole if it holds a piece of the key, masked of
-// other keys, and cut short.
+// other keys and of every URL's path and query, where a portal link
+// carries its token, and cut short.
 func clean(s, key string) string {
 	if s = printable(s); hidesKey(s, key) {
 		return redacted
 	}
-	return truncate(maskKeys(s), maxServerText)
+	return truncate(maskLinks(maskKeys(s)), maxServerText)
+}
+
+// linkRest matches what follows the host of an http or https URL: its
+// path, query and fragment.
+var linkRest = regexp.MustCompile(`(?i)(https?://[^/?#\s"'<>]*)[/?#][^\s"'<>]*`)
+
+// maskLinks keeps only the scheme and host of each URL in s, since a portal
+// link is a credential, whatever the server says it is.
+func maskLinks(s string) string {
+	if !strings.Contains(strings.ToLower(s), "http") {
+		return s // nothing to allocate
+	}
+	return linkRest.ReplaceAllString(s, "${1}/"+redacted)
 }
 
 // hidesKey reports whether s holds a piece of key once everything but the

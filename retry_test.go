@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -164,16 +165,18 @@ func TestWhichFailuresAreRetried(t *testing.T) {
 		{step{status: 409}, false}, {step{status: 422}, false}, {step{status: 501}, false}, {step{status: 505}, false},
 		{step{err: &tls.CertificateVerificationError{Err: errors.New("x509: unknown authority")}}, false},
 	} {
-		synctest.Test(t, func(t *testing.T) {
-			s := &script{steps: []step{tt.step, {status: 201}}}
-			_, err := scriptedClient(t, s).GenerateLink(context.Background(), opts)
-			if tt.retry {
-				assert.NoError(t, err, "%+v", tt.step)
-				assert.Equal(t, 2, s.attempts())
-			} else {
-				assert.Error(t, err, "%+v", tt.step)
-				assert.Equal(t, 1, s.attempts(), "%+v is final", tt.step)
-			}
+		t.Run(fmt.Sprintf("%+v", tt.step), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := &script{steps: []step{tt.step, {status: 201}}}
+				_, err := scriptedClient(t, s).GenerateLink(context.Background(), opts)
+				if tt.retry {
+					assert.NoError(t, err, "%+v", tt.step)
+					assert.Equal(t, 2, s.attempts())
+				} else {
+					assert.Error(t, err, "%+v", tt.step)
+					assert.Equal(t, 1, s.attempts(), "%+v is final", tt.step)
+				}
+			})
 		})
 	}
 }

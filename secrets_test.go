@@ -349,6 +349,14 @@ var hostileErrorCases = []struct {
 		return hostileClient(t, newTestAPI(t, answer{status: 201,
 			body: `{"link":"https://setup.workos.com/portal/launch?token=` + liveToken + ` "}`}).URL, nil)
 	}},
+	{"a redirect whose body names a link", func(t *testing.T) *portal.Client {
+		return hostileClient(t, newTestAPI(t, answer{status: 302,
+			body: "Found. Redirecting to https://setup.workos.com/portal/launch?token=" + liveToken}).URL, nil)
+	}},
+	{"an error message that names a link", func(t *testing.T) *portal.Client {
+		return hostileClient(t, newTestAPI(t, answer{status: 500,
+			body: `{"message":"try https://setup.workos.com/portal/launch/` + liveToken + `"}`}).URL, nil)
+	}},
 	{"a link in a body too large", func(t *testing.T) *portal.Client {
 		return hostileClient(t, newTestAPI(t, answer{status: 201,
 			body: liveLinkBody + strings.Repeat(" ", 64<<10)}).URL, nil)

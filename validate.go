@@ -76,7 +76,7 @@ func isOrganizationID(id string) bool {
 }
 
 // isPageURL reports whether a browser can be sent to s: its scheme is http
-// or https, and "://" and a host follow. The rest, which browsers read more
+// or https, and "://" and a host follow, besides any user info and port. The rest, which browsers read more
 // leniently than net/url does ("https://app.example.com/50%off"), is the
 // API's to judge.
 func isPageURL(s string) bool {
@@ -85,5 +85,9 @@ func isPageURL(s string) bool {
 	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
 		authority = rest[:end]
 	}
-	return ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http")) && authority != ""
+	host := authority[strings.LastIndexByte(authority, '@')+1:] // after any user info
+	if end := strings.LastIndexByte(host, ':'); end >= 0 && !strings.HasSuffix(host, "]") {
+		host = host[:end] // before the port, unless the colon is an IPv6 literal's
+	}
+	return ok && (strings.EqualFold(scheme, "https") || strings.EqualFold(scheme, "http")) && host != ""
 }

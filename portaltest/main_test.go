@@ -16,10 +16,14 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/adminportal/portal"
+	"github.com/adminportal/portal/internal/testenv"
 	"github.com/adminportal/portal/portaltest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	testenv.Isolate()
+	goleak.VerifyTestMain(m)
+}
 
 // testKey is the key serveFake sends: random, as a real key is, so that
 // the records' masking of it changes no other text.

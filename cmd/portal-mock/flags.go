@@ -42,7 +42,8 @@ func (c *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8484",
 		"`address` to listen on (or to ask, with -healthcheck); port 0 picks a free port")
 	fs.StringVar(&c.apiKey, "api-key", "", "the only API `key` to accept (default: $"+envAPIKey+
-		", else any sk_test_ key); prefer the variable, which the process list does not show")
+		", else any sk_test_ key and the documentation's sk_example_123456789); "+
+		"prefer the variable, which the process list does not show")
 	fs.Var(&c.orgs, "org", "an organization `ID` that exists (repeatable; default: every well-formed ID)")
 	fs.Var(&c.hosts, "host", "a `name` to answer to besides localhost and loopback IPs, such as a CI service's "+
 		"host name, which -tls's certificate covers (repeatable); the first is the base URL's host")

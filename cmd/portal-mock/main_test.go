@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -18,12 +17,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/adminportal/portal/internal/syncbuf"
+	"github.com/adminportal/portal/internal/testenv"
 )
 
 // Most tests run the mock in process, through run, so that what they
@@ -33,9 +34,10 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	// No test reads the developer's environment: the mock's variable is
-	// unset for every test and child, and a test that wants it sets it.
-	os.Unsetenv(envAPIKey)
+	// No test reads the developer's environment: the mock's variable, the
+	// client's and Go's are unset for every test and child, and a test that
+	// wants one sets it.
+	testenv.Isolate()
 	dir, err := os.MkdirTemp("", "portal-mock-test")
 	if err != nil {
 		panic(err)
@@ -56,29 +58,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer is a bytes.Buffer safe to read while the mock writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // mock is a running portal-mock: in process, or a process (cmd).
 type mock struct {
 	URL    string
 	client *http.Client // trusts the mock's certificate when it has one
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 
 	cancel context.CancelFunc // in process
 	done   chan error
@@ -93,7 +77,7 @@ var firstLine = regexp.MustCompile(`^portal-mock listening on (https?://\S+)\n$`
 func startMock(t *testing.T, certOut string, args ...string) *mock {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &mock{stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	m := &mock{stderr: &syncbuf.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	stdout, w := io.Pipe()
 	go func() {
 		m.done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), w, m.stderr)
@@ -112,7 +96,7 @@ func startMock(t *testing.T, certOut string, args ...string) *mock {
 // error goes to stderr, or else to m.stderr.
 func startBinary(t *testing.T, env []string, stderr io.Writer, args ...string) *mock {
 	t.Helper()
-	m := &mock{stderr: &syncBuffer{}}
+	m := &mock{stderr: &syncbuf.Buffer{}}
 	m.cmd = exec.Command(binary, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	m.cmd.Env = append(os.Environ(), env...)
 	m.cmd.Stderr = m.stderr

@@ -29,6 +29,7 @@ import (
 
 	"github.com/adminportal/portal"
 	"github.com/adminportal/portal/internal/conformance"
+	"github.com/adminportal/portal/internal/syncbuf"
 	"github.com/adminportal/portal/portaltest"
 )
 
@@ -372,12 +373,12 @@ func TestPublicAddr(t *testing.T) {
 // blockedWriter blocks every write until it is released.
 type blockedWriter struct {
 	release chan struct{}
-	syncBuffer
+	syncbuf.Buffer
 }
 
 func (w *blockedWriter) Write(p []byte) (int, error) {
 	<-w.release
-	return w.syncBuffer.Write(p)
+	return w.Buffer.Write(p)
 }
 
 // TestLogWriterDropsWhatNobodyReads: lines that a standard error nobody

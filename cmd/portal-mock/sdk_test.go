@@ -18,6 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/adminportal/portal/portaltest"
+
+	"github.com/adminportal/portal/internal/syncbuf"
 )
 
 // An officialSDK is one version of an official WorkOS SDK that CI runs,
@@ -158,7 +160,7 @@ func (sdk officialSDK) check(t *testing.T, m *mock, cmd *exec.Cmd) {
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {

@@ -8,9 +8,13 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/adminportal/portal"
+	"github.com/adminportal/portal/internal/testenv"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	testenv.Isolate()
+	goleak.VerifyTestMain(m)
+}
 
 func TestRun(t *testing.T) {
 	t.Setenv(portal.EnvAPIKey, "")

@@ -20,10 +20,14 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/adminportal/portal"
+	"github.com/adminportal/portal/internal/testenv"
 	"github.com/adminportal/portal/portaltest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	testenv.Isolate()
+	goleak.VerifyTestMain(m)
+}
 
 const demoOrg = "org_01EHZNVPK3SFK441A1RGBFSHRT"
 
